@@ -1,0 +1,1 @@
+"""The ``mbcnav`` command line."""

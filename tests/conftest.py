@@ -1,0 +1,29 @@
+"""Shared fixtures: the real knowledge base, and a helper to assess a profile."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from mbc_navigator.engine import assess
+from mbc_navigator.knowledge import KnowledgeBase, default_knowledge
+from mbc_navigator.profile import parse_profile
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return default_knowledge()
+
+
+def assess_raw(raw: dict[str, Any], kb: KnowledgeBase | None = None) -> dict[str, Any]:
+    kb = kb or default_knowledge()
+    clean = {k: v for k, v in raw.items() if v is not None}
+    return assess(parse_profile(clean, kb), kb, today=TODAY)
+
+
+def option(result: dict[str, Any], regimen: str) -> dict[str, Any]:
+    return next(o for o in result["options"] if o["id"] == regimen)
