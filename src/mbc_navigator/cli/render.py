@@ -9,7 +9,7 @@ from typing import Any
 
 from mbc_navigator.engine.cites import cite_json
 from mbc_navigator.knowledge.loader import KnowledgeBase
-from mbc_navigator.knowledge.schema import Cite, Drug
+from mbc_navigator.knowledge.schema import Cite, Drug, DrugClass
 
 GROUPS = (
     ("eligible", "MAY BE SUITABLE", "every criterion the pages give is met"),
@@ -159,7 +159,7 @@ def drug_info(kb: KnowledgeBase, drug: Drug) -> dict[str, Any]:
         "how_given": cj(drug.how_given),
         "how_often": cj(drug.how_often),
         "side_effects": cj(drug.side_effects),
-        "class_side_effects": [{"class": c.label, "sources": cj(c.side_effects)} for c in classes if c.side_effects],
+        "class_side_effects": _class_side_effects(kb, classes),
         "checks": cj(drug.checks),
         "cautions": [
             {"id": c.id, "title": c.title, "when": c.when, "sources": cj(c.sources)}
@@ -168,6 +168,18 @@ def drug_info(kb: KnowledgeBase, drug: Drug) -> dict[str, Any]:
         "regimens": [{"id": r.spec.id, "name": r.spec.name} for r in kb.regimens.values() if drug.id in r.spec.drugs],
         "research": [{"id": r.id, "name": r.name} for r in kb.research if drug.name.lower() in r.name.lower()],
     }
+
+
+def _class_side_effects(kb: KnowledgeBase, classes: list[DrugClass]) -> list[dict[str, Any]]:
+    """Side effects the pages give for the drug's kinds, each quote once, under the kinds that cite it."""
+    labels: list[str] = []
+    cites: list[Cite] = []
+    for cls in classes:
+        new = [c for c in cls.side_effects if c not in cites]
+        if cls.side_effects:
+            labels.append(cls.label)
+        cites += new
+    return [{"class": " / ".join(labels), "sources": [cite_json(kb, c) for c in cites]}] if cites else []
 
 
 def drug_text(kb: KnowledgeBase, info: dict[str, Any]) -> str:
@@ -197,7 +209,7 @@ def drug_text(kb: KnowledgeBase, info: dict[str, Any]) -> str:
         out.append("Part of: " + ", ".join(f"{r['name']} [{r['id']}]" for r in info["regimens"]))
     if info["research"]:
         out.append("In research: " + ", ".join(r["name"] for r in info["research"]))
-    if not any(cites for _, cites in sections[1:]):
+    if not any(cites for _, cites in sections[1:]) and not info["class_side_effects"]:
         out.append("The pages say nothing more about how this drug is given or its side effects.")
     out += ["", wrap(kb.meta.disclaimer)]
     return "\n".join(out)

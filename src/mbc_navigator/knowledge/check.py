@@ -25,21 +25,34 @@ class CheckReport:
 
 
 def closest_passage(quote: str, page: str) -> str:
-    """The stretch of the page most like ``quote``: what a reviewer should compare it with."""
+    """The stretch of the page most like ``quote``: what a reviewer should compare it with.
+
+    Windows a few words shorter and longer than the quote are tried, since an edit often adds or drops words; the
+    best one is widened to the sentence it sits in.
+    """
     words, qwords = page.split(), quote.split()
     n = max(len(qwords), 1)
-    best, best_ratio = "", 0.0
+    best, best_ratio = (0, 0), 0.0
     matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(qwords)
-    for start in range(0, max(len(words) - n, 0) + 1):
-        window = words[start : start + n]
-        matcher.set_seq1(window)
-        if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:
-            continue
-        ratio = matcher.ratio()
-        if ratio > best_ratio:
-            best, best_ratio = " ".join(window), ratio
-    return best if best_ratio >= 0.5 else ""
+    matcher.set_seq2([w.lower() for w in qwords])
+    lowered = [w.lower() for w in words]
+    for size in range(max(n - 3, 1), n + 4):
+        for start in range(0, max(len(words) - size, 0) + 1):
+            matcher.set_seq1(lowered[start : start + size])
+            if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:
+                continue
+            ratio = matcher.ratio()
+            if ratio > best_ratio:
+                best, best_ratio = (start, start + size), ratio
+    if best_ratio < 0.5:
+        return ""
+    start, end = best
+    ends_sentence = (".", "!", "?", ":")
+    while start > 0 and not words[start - 1].endswith(ends_sentence) and best[0] - start < 12:
+        start -= 1
+    while end < len(words) and not words[end - 1].endswith(ends_sentence) and end - best[1] < 12:
+        end += 1
+    return " ".join(words[start:end])
 
 
 def check(sources_dir: Path, data_dir: Path | None = None, today: date | None = None) -> CheckReport:

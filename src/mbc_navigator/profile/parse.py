@@ -45,7 +45,7 @@ def parse_profile(raw: Any, kb: KnowledgeBase) -> Profile:
             continue
         ok = _scalar(spec, value, key, problems)
         if ok is not None:
-            given[key] = sorted(ok) if isinstance(ok, frozenset) else ok
+            given[key] = sorted(ok) if isinstance(ok, frozenset) else ok.isoformat() if isinstance(ok, date) else ok
             values[key] = ok
 
     hints: dict[str, frozenset[str]] = {}
