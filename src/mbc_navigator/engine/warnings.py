@@ -72,7 +72,7 @@ def collect_warnings(
                     {
                         "kind": "caution",
                         "id": caution["id"],
-                        "message": caution["title"],
+                        "message": caution["title"] + ": " + " ".join(c["quote"] for c in caution["sources"]),
                         "regimens": [],
                         "sources": caution["sources"],
                     },
