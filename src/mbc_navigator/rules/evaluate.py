@@ -61,7 +61,6 @@ def compare_count(op: str, a: Count | int, b: Count | int) -> bool | None:
     lo_a, hi_a = (a.lo, a.hi) if isinstance(a, Count) else (a, a)
     lo_b, hi_b = (b.lo, b.hi) if isinstance(b, Count) else (b, b)
     fn = _ORDER[op]
-    outcomes = {fn(x, y) for x in (lo_a, hi_a) for y in (lo_b, hi_b)}
     if op in ("==", "!="):
         # equality over ranges: certain only when both are exact, or the ranges do not overlap
         if lo_a == hi_a and lo_b == hi_b:
@@ -69,6 +68,8 @@ def compare_count(op: str, a: Count | int, b: Count | int) -> bool | None:
         if hi_a < lo_b or hi_b < lo_a:
             return op == "!="
         return None
+    # ordering is monotone in each side, so the corners of the bounds decide
+    outcomes = {fn(x, y) for x in (lo_a, hi_a) for y in (lo_b, hi_b)}
     return outcomes.pop() if len(outcomes) == 1 else None
 
 
