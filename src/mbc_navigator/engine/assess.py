@@ -28,8 +28,6 @@ def _jsonable(value: Any) -> Any:
         return sorted(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, tuple):
-        return len(value)
     return value
 
 

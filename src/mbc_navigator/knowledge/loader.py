@@ -48,6 +48,7 @@ from mbc_navigator.rules import (
     check,
     parse,
 )
+from mbc_navigator.rules.ast import Name
 
 DATA_DIR = Path(__file__).parent / "data"
 KNOWLEDGE_ENV = "MBCNAV_KNOWLEDGE"
@@ -175,9 +176,9 @@ class _RuleBuilder:
         self.vocab = vocab
         self.problems = problems
         self.derived_types: dict[str, str] = {}
-        self.compiler: Compiler | None = None
 
-    def tree(self, text: str, where: str, want: str = "bool") -> Node | None:
+    def tree(self, text: str, where: str, want: str = "bool") -> tuple[Node, str] | None:
+        """The rule's tree and type, or None with the problem recorded."""
         try:
             node = parse(text)
             kind = check(node, self.vocab, self.derived_types)
@@ -187,7 +188,7 @@ class _RuleBuilder:
         if want and kind != want:
             self.problems.append(f"{where}: rule {text!r} must be a true/false condition, not a {kind}")
             return None
-        return node
+        return node, kind
 
 
 def _dupes(items: list[str], what: str, problems: list[str]) -> None:
@@ -225,17 +226,16 @@ def load(data_dir: Path | None = None) -> KnowledgeBase:
     builder = _RuleBuilder(vocab, problems)
     derived_trees: dict[str, Node] = {}
     for fact in facts.derived:  # in file order: a derived fact may use those above it
-        node = builder.tree(fact.rule, f"facts.yaml: derived {fact.name}", want="")
-        if node is not None:
-            derived_trees[fact.name] = node
-            builder.derived_types[fact.name] = check(node, vocab, builder.derived_types)
+        typed = builder.tree(fact.rule, f"facts.yaml: derived {fact.name}", want="")
+        if typed is not None:
+            derived_trees[fact.name], builder.derived_types[fact.name] = typed
     vocab = Vocabulary(vocab.facts, derived_trees, vocab.treatment_fields, vocab.classes, vocab.drugs)
     builder.vocab = vocab
     compiler = Compiler(vocab)
 
     def rule(text: str, where: str, want: str = "bool") -> Rule | None:
-        node = builder.tree(text, where, want)
-        return Rule(text, node, compiler.compile(node)) if node is not None else None
+        typed = builder.tree(text, where, want)
+        return Rule(text, typed[0], compiler.compile(typed[0])) if typed is not None else None
 
     pages = {p.id: p for p in sources.pages}
     external_by_id = {e.id: e for e in external}
@@ -327,7 +327,8 @@ def load(data_dir: Path | None = None) -> KnowledgeBase:
         raise KnowledgeError(problems)
 
     derived = {
-        name: Rule(f.rule, derived_trees[name], compiler.compile(derived_trees[name]))
+        # compiled by name, so each derived fact is computed once per profile and shared with the criteria
+        name: Rule(f.rule, derived_trees[name], compiler.compile(Name(name)))
         for f in facts.derived
         if (name := f.name) in derived_trees
     }
