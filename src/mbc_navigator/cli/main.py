@@ -6,8 +6,10 @@ Exit codes: 0 done; 2 bad input (named field and what is allowed) or a failed ``
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
+import pkgutil
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,18 +19,13 @@ from typing import Any
 
 from mbc_navigator import sources as sources_mod
 from mbc_navigator.cli import render
+from mbc_navigator.cli.errors import EXIT_BUG, EXIT_INPUT, EXIT_OK, UsageError
 from mbc_navigator.cli.profile_input import InputError, add_profile_flags, profile_from_args
 from mbc_navigator.engine import assess
 from mbc_navigator.engine.cites import cite_json
 from mbc_navigator.knowledge import check as kb_check
 from mbc_navigator.knowledge.loader import KnowledgeBase, KnowledgeError, load
 from mbc_navigator.profile import ProfileError, parse_profile
-
-EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,6 +84,9 @@ def build_parser(kb: KnowledgeBase | None) -> argparse.ArgumentParser:
     sub.add_parser("drugs", parents=[fmt], help="list the drugs the knowledge base knows")
     sub.add_parser("research", parents=[fmt], help="drugs and directions under study")
     sub.add_parser("regimens", parents=[fmt], help="list the options with their criteria")
+
+    for module in command_modules():
+        module.register(sub, {"format": fmt, "today": today}, kb)
 
     kbp = sub.add_parser("kb", help="check or export the knowledge base")
     kbsub = kbp.add_subparsers(dest="kb_command", metavar="ACTION", parser_class=_Parser)
@@ -256,6 +256,17 @@ def cmd_kb(args: argparse.Namespace, kb: KnowledgeBase | None) -> int:
     raise UsageError("kb: say 'check' or 'export'")
 
 
+def command_modules() -> list[Any]:
+    """Commands kept in their own modules: ``cli/cmd_<name>.py``, each with ``register`` and ``run``.
+
+    ``register(sub, parents, kb)`` adds its sub-parser (``parents`` holds the shared ``format`` and ``today``
+    option parsers); ``run(args, kb) -> int`` runs it. The command's name is the module's name after ``cmd_``.
+    """
+    package = importlib.import_module("mbc_navigator.cli")
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("cmd_"))
+    return [importlib.import_module(f"mbc_navigator.cli.{name}") for name in names]
+
+
 COMMANDS = {
     "options": cmd_options,
     "explain": cmd_explain,
@@ -293,7 +304,11 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_INPUT
     if args.command == "kb":
         return cmd_kb(args, kb)
-    return COMMANDS[args.command](args, kb)
+    if args.command in COMMANDS:
+        return COMMANDS[args.command](args, kb)
+    module = importlib.import_module(f"mbc_navigator.cli.cmd_{args.command}")
+    code: int = module.run(args, kb)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
