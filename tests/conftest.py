@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from mbc_navigator.engine import assess
 from mbc_navigator.knowledge import KnowledgeBase, default_knowledge
 from mbc_navigator.profile import parse_profile
+from live_server import LiveServer, serve
 
 TODAY = date(2026, 11, 22)
 
@@ -27,3 +29,10 @@ def assess_raw(raw: dict[str, Any], kb: KnowledgeBase | None = None) -> dict[str
 
 def option(result: dict[str, Any], regimen: str) -> dict[str, Any]:
     return next(o for o in result["options"] if o["id"] == regimen)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real ``mbcnav serve`` for the whole test session (its log in a temporary folder)."""
+    with serve(tmp_path_factory.mktemp("server") / "server.log") as live:
+        yield live

@@ -101,6 +101,11 @@ def _check_quotes(kb: KnowledgeBase, sources_dir: Path, report: CheckReport) -> 
 
 
 def _check_complete(kb: KnowledgeBase, report: CheckReport) -> None:
+    terms = {t.id for t in kb.glossary}
+    for fact in kb.facts.base:
+        for term in fact.glossary:
+            if term not in terms:
+                report.failures.append(f"facts.yaml: fact {fact.name}: glossary term {term!r} is not in glossary.yaml")
     for rid, reg in kb.regimens.items():
         spec = reg.spec
         if not spec.criteria:

@@ -112,6 +112,7 @@ class BaseFact(Strict):
     value_labels: dict[str, str] = {}
     refines: dict[str, list[str]] = {}
     settled_by: str = ""
+    glossary: list[Id] = []  # glossary terms that explain the question ("what does this mean?")
     sources: Cites = []
 
     @model_validator(mode="after")

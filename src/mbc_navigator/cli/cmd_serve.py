@@ -1,0 +1,48 @@
+"""``mbcnav serve``: the web app (pages, JSON API) on an ASGI server, with no outside services."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from mbc_navigator.cli.errors import EXIT_OK, UsageError
+from mbc_navigator.knowledge.loader import KNOWLEDGE_ENV, KnowledgeBase
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    parents: dict[str, argparse.ArgumentParser],
+    kb: KnowledgeBase | None,
+) -> None:
+    p = sub.add_parser("serve", help="start the web app: patient and clinician pages, JSON API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    p.add_argument("--no-access-log", action="store_true", help="do not log requests (method, path, status, time)")
+
+
+def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    import uvicorn
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: {args.port} is not a port; allowed: 0 to 65535")
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers: {args.workers}; allowed: 1 to 64")
+    if args.knowledge:
+        os.environ[KNOWLEDGE_ENV] = args.knowledge  # for worker processes, which load it themselves
+    access = logging.getLogger("mbc_navigator.access")
+    access.setLevel(logging.WARNING if args.no_access_log else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    access.addHandler(handler)
+    print(f"mbcnav: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    common = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
+    if args.workers > 1:
+        uvicorn.run("mbc_navigator.web.app:create_app_from_env", factory=True, workers=args.workers, **common)
+    else:
+        from mbc_navigator.web.app import create_app
+
+        uvicorn.run(create_app(kb), **common)
+    return EXIT_OK

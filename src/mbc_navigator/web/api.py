@@ -1,0 +1,122 @@
+"""The JSON API, version 1. Bodies in and out are those of ``mbcnav options --format json``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from mbc_navigator.cli.render import drug_info
+from mbc_navigator.engine import assess
+from mbc_navigator.engine.assess import knowledge_summary
+from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.knowledge.export import export
+from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.profile import ProfileError, parse_profile
+from mbc_navigator.web import schemas
+from mbc_navigator.web.http import JSON, HTTPProblem, json_response, problem, read_json
+
+TODAY = Query(None, description="judge the pages' review dates by this date (default: today)")
+
+
+def _content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {JSON: {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    meaning = {
+        400: "The body is not JSON.",
+        404: "No such item.",
+        413: "The body is too large.",
+        422: "Invalid input: each problem names its field and what is allowed.",
+    }
+    return {code: {"description": meaning[code], **_content(schemas.ERROR)} for code in codes}
+
+
+def assess_raw(raw: Any, kb: KnowledgeBase, today: date | None) -> dict[str, Any]:
+    """Profile JSON -> assessment, with profile problems as a 422."""
+    try:
+        profile = parse_profile(raw, kb)
+    except ProfileError as exc:
+        raise HTTPProblem(422, [p.as_dict() for p in exc.problems]) from None
+    return assess(profile, kb, today=today)
+
+
+def make_router(kb: KnowledgeBase) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["api v1"])
+    exported = export(kb)
+    regimens = {r["id"]: r for r in exported["regimens"]}
+    drug_list = [{"id": d.id, "name": d.name, "brands": d.brands, "classes": d.classes} for d in kb.drugs.values()]
+    research = [
+        {"id": r.id, "name": r.name, "kind": r.kind, "area": r.area, "sources": [cite_json(kb, c) for c in r.sources]}
+        for r in kb.research
+    ]
+
+    @router.post(
+        "/assess",
+        summary="Assess every option for one profile",
+        description=(
+            "The profile JSON in; each option out as eligible / ineligible / needs_info, criterion by criterion, "
+            "with what is missing, the questions that would settle it, cautions, warnings and the pages' words. "
+            "Information to discuss with a care team, never a prescription."
+        ),
+        openapi_extra={"requestBody": {"required": True, **_content(schemas.profile_schema(kb))}},
+        responses={200: {"description": "The assessment.", **_content(schemas.ASSESSMENT)}, **_errors(400, 413, 422)},
+        response_class=Response,
+    )
+    async def assess_endpoint(request: Request, today: date | None = TODAY) -> Response:
+        raw = await read_json(request)
+        return json_response(assess_raw(raw, kb, today))
+
+    @router.get("/regimens", summary="Every option with its criteria", responses={200: _content(schemas.listing("regimens"))})
+    async def list_regimens() -> Response:
+        return json_response({"regimens": exported["regimens"]})
+
+    @router.get(
+        "/regimens/{regimen_id}",
+        summary="One option with its criteria and sources",
+        responses={200: _content(schemas.OBJECT), **_errors(404)},
+    )
+    async def get_regimen(regimen_id: str) -> Response:
+        if regimen_id not in regimens:
+            raise problem(404, "regimen_id", f"{regimen_id!r} is not an option; known: {', '.join(regimens)}")
+        return json_response(regimens[regimen_id])
+
+    @router.get("/drugs", summary="Every drug the knowledge base knows", responses={200: _content(schemas.listing("drugs"))})
+    async def list_drugs() -> Response:
+        return json_response({"drugs": drug_list})
+
+    @router.get(
+        "/drugs/{name}",
+        summary="What the pages say about a drug (generic or brand name)",
+        responses={200: _content(schemas.OBJECT), **_errors(404)},
+    )
+    async def get_drug(name: str) -> Response:
+        drug = kb.find_drug(name)
+        if drug is None:
+            raise problem(404, "name", f"{name!r} is not a drug the knowledge base knows (generic or brand name)")
+        return json_response(drug_info(kb, drug))
+
+    @router.get(
+        "/sources",
+        summary="The pages with their review dates, external sources, and where the pages disagree",
+        responses={200: _content(schemas.OBJECT), **_errors(422)},
+    )
+    async def list_sources(today: date | None = TODAY) -> Response:
+        summary = knowledge_summary(kb, today or date.today())
+        return json_response(
+            {
+                "pages": summary["sources"],
+                "external": exported["external_sources"],
+                "conflicts": summary["conflicts"],
+                "disclaimer": kb.meta.disclaimer,
+            }
+        )
+
+    @router.get("/research", summary="Drugs and directions under study", responses={200: _content(schemas.listing("research"))})
+    async def list_research() -> Response:
+        return json_response({"research": research})
+
+    return router

@@ -1,0 +1,76 @@
+"""Build the ASGI app: API, pages, static files, one error shape, security headers on everything."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from mbc_navigator import __version__
+from mbc_navigator.knowledge.loader import KnowledgeBase, load
+from mbc_navigator.web import api, pages
+from mbc_navigator.web.http import Guard, HTTPProblem, problem_response
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("mbc_navigator.web")
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "(request)"
+
+
+def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
+    """The whole app for one knowledge base (loaded from the package's data when not given)."""
+    kb = kb or load()
+    app = FastAPI(
+        title="mbc-navigator",
+        version=__version__,
+        description=(
+            "What public patient-information pages say about targeted and immunotherapy drugs for secondary "
+            "breast cancer, made executable. " + kb.meta.disclaimer
+        ),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.include_router(api.make_router(kb))
+    app.include_router(pages.make_router(kb, app))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(HTTPProblem)
+    async def on_problem(request: Request, exc: HTTPProblem) -> Response:
+        if pages.wants_html(request):
+            return pages.error_page(request, exc.status, exc.problems)
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [{"field": _field(tuple(e["loc"])), "message": str(e["msg"])} for e in exc.errors()]
+        return await on_problem(request, HTTPProblem(422, problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        field = "(path)" if exc.status_code == 404 else "(request)"
+        return await on_problem(request, HTTPProblem(exc.status_code, [{"field": field, "message": str(exc.detail)}]))
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> Response:
+        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return await on_problem(
+            request, HTTPProblem(500, [{"field": "(server)", "message": "internal error (a bug; please report it)"}])
+        )
+
+    app.add_middleware(Guard)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and worker processes: the knowledge folder from $MBCNAV_KNOWLEDGE."""
+    return create_app(load())
