@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from live_server import LiveServer, serve
 
 from mbc_navigator.engine import assess
 from mbc_navigator.knowledge import KnowledgeBase, default_knowledge
 from mbc_navigator.profile import parse_profile
-from live_server import LiveServer, serve
 
 TODAY = date(2026, 11, 22)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from mbc_navigator.cli.render import drug_info
@@ -18,7 +19,12 @@ from mbc_navigator.profile import ProfileError, parse_profile
 from mbc_navigator.web import schemas
 from mbc_navigator.web.http import JSON, HTTPProblem, json_response, problem, read_json
 
-TODAY = Query(None, description="judge the pages' review dates by this date (default: today)")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+TODAY = Query(
+    None,
+    description="judge the pages' review dates by this date, YYYY-MM-DD (default: today)",
+    json_schema_extra={"format": "date"},
+)
 
 
 def _content(schema: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +39,18 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input: each problem names its field and what is allowed.",
     }
     return {code: {"description": meaning[code], **_content(schemas.ERROR)} for code in codes}
+
+
+def parse_today(text: str | None) -> date | None:
+    """The ``today`` parameter: an ISO date only (no timestamps, no numbers)."""
+    if text is None:
+        return None
+    try:
+        if ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise problem(422, "today", f"{text!r} is not a date in the form YYYY-MM-DD")
 
 
 def assess_raw(raw: Any, kb: KnowledgeBase, today: date | None) -> dict[str, Any]:
@@ -66,11 +84,16 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
         responses={200: {"description": "The assessment.", **_content(schemas.ASSESSMENT)}, **_errors(400, 413, 422)},
         response_class=Response,
     )
-    async def assess_endpoint(request: Request, today: date | None = TODAY) -> Response:
+    async def assess_endpoint(request: Request, today: str | None = TODAY) -> Response:
+        day = parse_today(today)
         raw = await read_json(request)
-        return json_response(assess_raw(raw, kb, today))
+        return json_response(assess_raw(raw, kb, day))
 
-    @router.get("/regimens", summary="Every option with its criteria", responses={200: _content(schemas.listing("regimens"))})
+    @router.get(
+        "/regimens",
+        summary="Every option with its criteria",
+        responses={200: _content(schemas.listing("regimens"))},
+    )
     async def list_regimens() -> Response:
         return json_response({"regimens": exported["regimens"]})
 
@@ -79,12 +102,18 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
         summary="One option with its criteria and sources",
         responses={200: _content(schemas.OBJECT), **_errors(404)},
     )
-    async def get_regimen(regimen_id: str) -> Response:
+    async def get_regimen(
+        regimen_id: str = Path(description="the option's id", json_schema_extra={"enum": list(regimens)}),
+    ) -> Response:
         if regimen_id not in regimens:
             raise problem(404, "regimen_id", f"{regimen_id!r} is not an option; known: {', '.join(regimens)}")
         return json_response(regimens[regimen_id])
 
-    @router.get("/drugs", summary="Every drug the knowledge base knows", responses={200: _content(schemas.listing("drugs"))})
+    @router.get(
+        "/drugs",
+        summary="Every drug the knowledge base knows",
+        responses={200: _content(schemas.listing("drugs"))},
+    )
     async def list_drugs() -> Response:
         return json_response({"drugs": drug_list})
 
@@ -93,7 +122,9 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
         summary="What the pages say about a drug (generic or brand name)",
         responses={200: _content(schemas.OBJECT), **_errors(404)},
     )
-    async def get_drug(name: str) -> Response:
+    async def get_drug(
+        name: str = Path(description="generic or brand name, any case", examples=["trastuzumab", "Kadcyla"]),
+    ) -> Response:
         drug = kb.find_drug(name)
         if drug is None:
             raise problem(404, "name", f"{name!r} is not a drug the knowledge base knows (generic or brand name)")
@@ -104,8 +135,8 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
         summary="The pages with their review dates, external sources, and where the pages disagree",
         responses={200: _content(schemas.OBJECT), **_errors(422)},
     )
-    async def list_sources(today: date | None = TODAY) -> Response:
-        summary = knowledge_summary(kb, today or date.today())
+    async def list_sources(today: str | None = TODAY) -> Response:
+        summary = knowledge_summary(kb, parse_today(today) or date.today())
         return json_response(
             {
                 "pages": summary["sources"],
@@ -115,7 +146,11 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
             }
         )
 
-    @router.get("/research", summary="Drugs and directions under study", responses={200: _content(schemas.listing("research"))})
+    @router.get(
+        "/research",
+        summary="Drugs and directions under study",
+        responses={200: _content(schemas.listing("research"))},
+    )
     async def list_research() -> Response:
         return json_response({"research": research})
 

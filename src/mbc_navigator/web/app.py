@@ -58,7 +58,11 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         field = "(path)" if exc.status_code == 404 else "(request)"
-        return await on_problem(request, HTTPProblem(exc.status_code, [{"field": field, "message": str(exc.detail)}]))
+        response = await on_problem(
+            request, HTTPProblem(exc.status_code, [{"field": field, "message": str(exc.detail)}])
+        )
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, exc: Exception) -> Response:

@@ -70,7 +70,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI) -> APIRouter:
     regimens = {r["id"]: r for r in exported["regimens"]}
     terms = {t.id: t for t in kb.glossary}
     facts = {f.name: f for f in kb.facts.base}
-    base = {"disclaimer": kb.meta.disclaimer, "page_ids": page_ids, "version": kb.meta.version}
+    base: dict[str, Any] = {"disclaimer": kb.meta.disclaimer, "page_ids": page_ids, "version": kb.meta.version}
 
     def cite_href(cite: dict[str, Any]) -> str:
         return f"/sources/{page_ids.get(cite['source'], cite['source'])}"

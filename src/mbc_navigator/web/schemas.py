@@ -35,7 +35,7 @@ def _fact_schema(fact: BaseFact | TreatmentField) -> dict[str, Any]:
     if fact.type == "date":
         return {"type": ["string", "null"], "format": "date"}
     if fact.type == "enum_list":
-        return {"type": ["array", "null"], "items": {"type": "string", "enum": fact.values}, "uniqueItems": True}
+        return {"type": ["array", "null"], "items": {"type": "string", "enum": fact.values}}  # repeats are read once
     raise AssertionError(fact.type)
 
 
@@ -119,8 +119,13 @@ ASSESSMENT = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["kind", "id", "message"],
-                "properties": {"kind": {"type": "string"}, "id": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["kind", "message"],
+                "properties": {
+                    "kind": {"type": "string"},
+                    "id": {"type": "string"},
+                    "field": {"type": "string", "description": "for a warning about one input field"},
+                    "message": {"type": "string"},
+                },
             },
         },
         "profile": {"type": "object", "required": ["given", "derived"]},
