@@ -173,6 +173,7 @@ PAGES = [
     "/sources/nice-ta819",
     "/api",
     "/no-such-page",
+    "/search?q=can+I+keep+having+Herceptin+if+it+spreads+to+my+brain",
 ]
 
 

@@ -136,11 +136,12 @@ def test_openapi_describes_every_endpoint(server: LiveServer) -> None:
         "/api/v1/drugs/{name}",
         "/api/v1/sources",
         "/api/v1/research",
+        "/api/v1/search",
     ]:
         assert path in paths
     body = spec["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["her2"]["enum"] == ["positive", "low", "zero", "negative", None]
-    assert not any(p.startswith(("/check", "/drugs")) for p in paths), "HTML pages are not part of the API"
+    assert not any(p.startswith(("/check", "/drugs", "/search")) for p in paths), "HTML pages are not in the API"
     docs = httpx.get(server.url + "/api", headers={"accept": "text/html"})
     assert docs.status_code == 200 and "/api/v1/assess" in docs.text
 

@@ -28,6 +28,8 @@ PAGES = [
     "/sources/000",
     "/sources/nice-ta819",
     "/api",
+    "/search",
+    "/search?q=how+often+is+the+denosumab+injection",
 ]
 
 
@@ -43,7 +45,7 @@ def check(server: LiveServer, **answers: str | list[str]) -> httpx.Response:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_answers_with_the_disclaimer(server: LiveServer, path: str) -> None:
-    resp = httpx.get(server.url + path, headers=HTML)
+    resp = httpx.get(server.url + path, headers=HTML, timeout=120)  # the first search loads the model
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
     assert DISCLAIMER in resp.text
@@ -176,3 +178,25 @@ def test_source_page_lists_the_quotes_taken_from_it(server: LiveServer) -> None:
     page = httpx.get(server.url + "/sources/000").text
     assert "past its review date" in page
     assert "A test on a sample of your cancer will show if it&#39;s HER2 positive." in page
+
+
+def test_every_page_has_the_search_box(server: LiveServer) -> None:
+    for path in ("/", "/drugs/trastuzumab", "/sources"):
+        assert '<form role="search" method="get" action="/search"' in httpx.get(server.url + path).text
+
+
+def test_search_page_shows_passages_with_source_and_links(server: LiveServer) -> None:
+    """Only passages of the pages are shown, each with its file, and a link to the drug it concerns."""
+    page = httpx.get(server.url + "/search", params={"q": "how often is the denosumab injection?"}, timeout=120).text
+    first = page.split('<li class="hit">')[1]
+    assert "every 4 weeks" in first
+    assert 'href="/sources/002"' in first and 'href="/drugs/denosumab"' in first
+
+
+def test_search_api_on_the_live_server(server: LiveServer) -> None:
+    resp = httpx.get(server.url + "/api/v1/search", params={"q": "drip", "limit": "3"}, timeout=120)
+    assert resp.status_code == 200
+    data = resp.json()
+    assert len(data["results"]) == 3 and data["ranking"] == "combined"
+    assert {"source", "heading", "text", "score"} <= set(data["results"][0])
+    assert httpx.get(server.url + "/api/v1/search", params={"q": ""}).status_code == 422

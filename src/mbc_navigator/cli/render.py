@@ -10,6 +10,8 @@ from typing import Any
 from mbc_navigator.engine.cites import cite_json
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.knowledge.schema import Cite, Drug, DrugClass
+from mbc_navigator.search.passages import cached_passages
+from mbc_navigator.sources import SourcesNotFound, locate
 
 GROUPS = (
     ("eligible", "MAY BE SUITABLE", "every criterion the pages give is met"),
@@ -165,9 +167,36 @@ def drug_info(kb: KnowledgeBase, drug: Drug) -> dict[str, Any]:
             {"id": c.id, "title": c.title, "when": c.when, "sources": cj(c.sources)}
             for c in [*drug.cautions, *(x for cls in classes for x in cls.cautions)]
         ],
+        "availability": [
+            {"regimen": {"id": r.spec.id, "name": r.spec.name}, "sources": cj(r.spec.availability)}
+            for r in kb.regimens.values()
+            if r.spec.drugs[0] == drug.id and r.spec.availability
+        ],
         "regimens": [{"id": r.spec.id, "name": r.spec.name} for r in kb.regimens.values() if drug.id in r.spec.drugs],
         "research": [{"id": r.id, "name": r.name} for r in kb.research if drug.name.lower() in r.name.lower()],
+        "mentions": _mentions(kb, drug),
     }
+
+
+def _mentions(kb: KnowledgeBase, drug: Drug) -> list[dict[str, Any]]:
+    """The passages of the pages that name the drug (or follow one that does, "It ..."), with place and
+    topics; none when the sources folder cannot be found."""
+    try:
+        passages = cached_passages(kb, locate())
+    except (SourcesNotFound, OSError):
+        return []
+    return [
+        {
+            "passage": p.id,
+            "source": p.source,
+            "line": p.line,
+            "heading": p.heading,
+            "text": p.text,
+            "topics": list(p.topics),
+        }
+        for p in passages
+        if drug.id in p.drugs
+    ]
 
 
 def _class_side_effects(kb: KnowledgeBase, classes: list[DrugClass]) -> list[dict[str, Any]]:
@@ -205,12 +234,24 @@ def drug_text(kb: KnowledgeBase, info: dict[str, Any]) -> str:
         out.append(f"! {caution['title']}")
         out += [quote_line(c, "  ") for c in caution["sources"]]
         out.append("")
+    for item in info["availability"]:
+        out.append(f"Availability of {item['regimen']['name']}")
+        out += [quote_line(c, "  ") for c in item["sources"]]
+        out.append("")
     if info["regimens"]:
         out.append("Part of: " + ", ".join(f"{r['name']} [{r['id']}]" for r in info["regimens"]))
     if info["research"]:
         out.append("In research: " + ", ".join(r["name"] for r in info["research"]))
     if not any(cites for _, cites in sections[1:]) and not info["class_side_effects"]:
         out.append("The pages say nothing more about how this drug is given or its side effects.")
+    if info["mentions"]:
+        where = sorted({f"{m['source']} line {m['line']}" for m in info["mentions"]})
+        out.append(
+            wrap(
+                f"The pages name it in {len(where)} passages: {', '.join(where)}. Search them with "
+                f'mbcnav search "QUESTION".'
+            )
+        )
     out += ["", wrap(kb.meta.disclaimer)]
     return "\n".join(out)
 

@@ -14,6 +14,8 @@ from starlette.staticfiles import StaticFiles
 
 from mbc_navigator import __version__
 from mbc_navigator.knowledge.loader import KnowledgeBase, load
+from mbc_navigator.search import Searcher
+from mbc_navigator.search import web as search_web
 from mbc_navigator.web import api, pages
 from mbc_navigator.web.http import Guard, HTTPProblem, problem_response
 
@@ -40,8 +42,10 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    searcher = search_web.lazy(lambda: Searcher(kb))  # made on the first search: loading the model takes seconds
     app.include_router(api.make_router(kb))
-    app.include_router(pages.make_router(kb, app))
+    app.include_router(search_web.make_router(searcher))
+    app.include_router(pages.make_router(kb, app, searcher))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(HTTPProblem)

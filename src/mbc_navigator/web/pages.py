@@ -5,6 +5,7 @@ Server-rendered, no JavaScript: every form posts back, carrying the answers in h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs
 
 import orjson
 from fastapi import APIRouter, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -21,6 +23,8 @@ from mbc_navigator.engine.assess import knowledge_summary
 from mbc_navigator.engine.cites import cite_json
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.search import Searcher
+from mbc_navigator.search.web import MAX_QUERY, search_json
 from mbc_navigator.web import form as F
 from mbc_navigator.web.api import assess_raw
 from mbc_navigator.web.http import HTTPProblem, problem, read_body
@@ -62,7 +66,7 @@ async def read_form(request: Request) -> F.Form:
         raise problem(400, "(form)", f"the form could not be read: {exc}") from None
 
 
-def make_router(kb: KnowledgeBase, app: FastAPI) -> APIRouter:
+def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     page_ids = {p.file: p.id for p in kb.pages.values()}
     drugs = {d.id: drug_info(kb, d) for d in kb.drugs.values()}
@@ -305,6 +309,15 @@ def make_router(kb: KnowledgeBase, app: FastAPI) -> APIRouter:
             passages=[q[1] for q in quotes],
             conflicts=conflicts,
         )
+
+    @router.get("/search")
+    async def search_page(q: str = "") -> HTMLResponse:
+        question = " ".join(q.split())[:MAX_QUERY]
+        found = None
+        if question:  # the searcher is made on first use, off the event loop
+            found = await run_in_threadpool(lambda: search_json(searcher(), question, 8))
+        title = f"Search: {question}" if question else "Search"
+        return html("search.html", **base, title=title, q=question, found=found)
 
     @router.get("/api")
     async def api_docs() -> HTMLResponse:
