@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import MBCNAV, LiveServer
+from live_server import MBCNAV, LiveServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples" / "profiles").glob("*.json"))
@@ -164,3 +164,33 @@ def test_access_log_holds_no_profile_content(server: LiveServer) -> None:
     log = server.log_text()
     assert "POST /api/v1/assess 200" in log and "POST /check 200" in log
     assert secret not in log and "2026-01-02" not in log and "positive" not in log
+
+
+def test_cds_hooks_refuse_without_configured_keys(server: LiveServer) -> None:
+    """A plain `mbcnav serve` has no trusted CDS client: the CDS endpoints answer 401, never open by default."""
+    resp = httpx.get(server.url + "/cds-services")
+    assert resp.status_code == 401
+    assert resp.json()["detail"][0]["field"] == "Authorization"
+
+
+def test_cds_hooks_allow_browser_clients_only_there(server: LiveServer) -> None:
+    preflight = {"origin": "https://sandbox.example", "access-control-request-method": "POST"}
+    resp = httpx.options(server.url + "/cds-services/mbc-options", headers=preflight)
+    assert resp.status_code == 200 and resp.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in httpx.get(server.url + "/", headers=preflight).headers
+
+
+def test_cds_no_auth_opens_discovery_for_local_use(tmp_path: Path) -> None:
+    with serve(tmp_path / "open.log", "--cds-no-auth") as live:
+        services = httpx.get(live.url + "/cds-services").json()["services"]
+        assert services[0]["id"] == "mbc-options" and services[0]["hook"] == "patient-view"
+
+
+def test_fhir_bundle_over_http(server: LiveServer) -> None:
+    bundle = ROOT / "tests" / "data" / "fhir" / "mcode-jenny-m-secondary.json"
+    resp = post(server, "/api/v1/assess/fhir?today=2026-11-22", content=bundle.read_bytes())
+    assert resp.status_code == 200
+    assert resp.json()["fhir"]["provenance"]
+    not_a_bundle = post(server, "/api/v1/assess/fhir", {"resourceType": "Patient"})
+    detail = assert_problem(not_a_bundle, 422, "Bundle.resourceType")
+    assert "Bundle" in detail[0]["message"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 
+from mbc_navigator.cds.options import CDS_ARGS_ENV, add_serve_flags, auth_from_args
 from mbc_navigator.cli.errors import EXIT_OK, UsageError
 from mbc_navigator.knowledge.loader import KNOWLEDGE_ENV, KnowledgeBase
 
@@ -21,6 +23,7 @@ def register(
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     p.add_argument("--no-access-log", action="store_true", help="do not log requests (method, path, status, time)")
+    add_serve_flags(p)
 
 
 def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
@@ -30,8 +33,11 @@ def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         raise UsageError(f"--port: {args.port} is not a port; allowed: 0 to 65535")
     if not 1 <= args.workers <= 64:
         raise UsageError(f"--workers: {args.workers}; allowed: 1 to 64")
+    auth = auth_from_args(args)  # bad CDS flags stop here, before the server starts
     if args.knowledge:
         os.environ[KNOWLEDGE_ENV] = args.knowledge  # for worker processes, which load it themselves
+    cds_flags = {k: v for k, v in vars(args).items() if k.startswith("cds_")}
+    os.environ[CDS_ARGS_ENV] = json.dumps(cds_flags)  # each worker process builds the same CDS check
     access = logging.getLogger("mbc_navigator.access")
     access.setLevel(logging.WARNING if args.no_access_log else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
@@ -40,9 +46,10 @@ def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     print(f"mbcnav: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
     common = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
     if args.workers > 1:
+
         uvicorn.run("mbc_navigator.web.app:create_app_from_env", factory=True, workers=args.workers, **common)
     else:
         from mbc_navigator.web.app import create_app
 
-        uvicorn.run(create_app(kb), **common)
+        uvicorn.run(create_app(kb, auth or "open"), **common)
     return EXIT_OK

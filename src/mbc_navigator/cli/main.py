@@ -20,7 +20,7 @@ from typing import Any
 from mbc_navigator import sources as sources_mod
 from mbc_navigator.cli import render
 from mbc_navigator.cli.errors import EXIT_BUG, EXIT_INPUT, EXIT_OK, UsageError
-from mbc_navigator.cli.profile_input import InputError, add_profile_flags, profile_from_args
+from mbc_navigator.cli.profile_input import InputError, add_profile_flags, fhir_output, profile_from_args
 from mbc_navigator.engine import assess
 from mbc_navigator.engine.cites import cite_json
 from mbc_navigator.knowledge import check as kb_check
@@ -113,6 +113,8 @@ def _assessment(args: argparse.Namespace, kb: KnowledgeBase) -> dict[str, Any]:
 
 def cmd_options(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     result = _assessment(args, kb)
+    if (fhir := fhir_output(args)) is not None:
+        result["fhir"] = fhir  # provenance of each fact, codes not understood, results that disagree
     if _format(args) == "json":
         _print_json(result)
     else:
@@ -126,7 +128,10 @@ def cmd_explain(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     result = _assessment(args, kb)
     option = next(o for o in result["options"] if o["id"] == args.regimen)
     if _format(args) == "json":
-        _print_json({"option": option, "warnings": result["warnings"], "knowledge": result["knowledge"]})
+        out = {"option": option, "warnings": result["warnings"], "knowledge": result["knowledge"]}
+        if (fhir := fhir_output(args)) is not None:
+            out["fhir"] = fhir
+        _print_json(out)
     else:
         print(render.explain(option, result))
     return EXIT_OK

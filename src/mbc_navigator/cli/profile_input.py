@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mbc_navigator.fhir import FhirError, FhirReading, read_bundle_text
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.profile import FieldProblem, ProfileError
 
@@ -27,7 +28,13 @@ def add_profile_flags(parser: argparse.ArgumentParser, kb: KnowledgeBase) -> Non
         "profile",
         "the patient's facts: a JSON file, and/or flags (flags add to or replace the file's fields)",
     )
-    group.add_argument("--profile", metavar="FILE", help="profile JSON file; '-' reads standard input")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument("--profile", metavar="FILE", help="profile JSON file; '-' reads standard input")
+    source.add_argument(
+        "--fhir",
+        metavar="BUNDLE.json",
+        help="a FHIR R4 Bundle (mCODE) to read the profile from; '-' reads standard input",
+    )
     for fact in kb.facts.base:
         if fact.type == "enum":
             group.add_argument(flag_name(fact.name), metavar="VALUE", help=f"{fact.label}: {', '.join(fact.values)}")
@@ -53,19 +60,23 @@ def add_profile_flags(parser: argparse.ArgumentParser, kb: KnowledgeBase) -> Non
     group.add_argument("--no-prior", action="store_true", help="no earlier drug treatments (known)")
 
 
-def read_json(path: str) -> Any:
+def read_text(path: str, what: str = "profile file") -> tuple[str, str]:
+    """(text, name) of a file, or of standard input for '-'."""
     if path == "-":
-        text, name = sys.stdin.read(), "standard input"
-    else:
-        p = Path(path)
-        try:
-            text, name = p.read_text(encoding="utf-8"), path
-        except FileNotFoundError:
-            raise InputError(f"profile file {path!r} does not exist") from None
-        except IsADirectoryError:
-            raise InputError(f"profile file {path!r} is a folder, not a file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"profile file {path!r} cannot be read: {exc}") from None
+        return sys.stdin.read(), "standard input"
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8"), path
+    except FileNotFoundError:
+        raise InputError(f"{what} {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path!r} is a folder, not a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {path!r} cannot be read: {exc}") from None
+
+
+def read_json(path: str) -> Any:
+    text, name = read_text(path)
     if not text.strip():
         raise InputError(f'{name} is empty; a profile is a JSON object such as {{"her2": "positive"}}')
     try:
@@ -74,9 +85,32 @@ def read_json(path: str) -> Any:
         raise InputError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
 
 
+def read_fhir(path: str, kb: KnowledgeBase) -> FhirReading:
+    """Read a FHIR Bundle file; a bad bundle is an ``InputError`` naming each resource and path."""
+    text, name = read_text(path, "FHIR bundle")
+    try:
+        return read_bundle_text(text, kb, name)
+    except FhirError as exc:
+        problems = "; ".join(str(p) for p in exc.problems)
+        raise InputError(f"FHIR bundle {name!r} is not a FHIR R4 Bundle we can read: {problems}") from None
+
+
+def fhir_output(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The top-level ``"fhir"`` key of the JSON output when the profile came from ``--fhir``: provenance per fact,
+    codes not understood, results that disagree. None otherwise."""
+    reading = getattr(args, "fhir_reading", None)
+    return reading.as_json() if isinstance(reading, FhirReading) else None
+
+
 def profile_from_args(args: argparse.Namespace, kb: KnowledgeBase) -> dict[str, Any]:
-    """The raw profile (not yet validated): the file's fields, then the flags on top."""
-    raw: Any = read_json(args.profile) if args.profile else {}
+    """The raw profile (not yet validated): the file's (or bundle's) fields, then the flags on top."""
+    raw: Any = {}
+    if getattr(args, "fhir", None):
+        reading = read_fhir(args.fhir, kb)
+        args.fhir_reading = reading
+        raw = dict(reading.profile)
+    elif args.profile:
+        raw = read_json(args.profile)
     if not isinstance(raw, dict):
         return raw  # type: ignore[no-any-return]  # the validator names the problem
     problems: list[FieldProblem] = []

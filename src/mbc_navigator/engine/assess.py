@@ -2,7 +2,8 @@
 
 Status, by the safety rules: ``eligible`` only when every criterion is met; ``ineligible`` when any is not
 met; otherwise ``needs_info``, with the fields whose values would settle it. The result is plain JSON-ready data;
-renderers (table, explain, web) only present it.
+renderers (table, explain, web) only present it. What does not depend on the profile comes ready-made from
+``plan.py``; here only the rules are evaluated and the person's values filled in.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.engine.plan import Plan, RegimenPlan, plan
 from mbc_navigator.engine.warnings import collect_warnings
-from mbc_navigator.knowledge.loader import CompiledRegimen, KnowledgeBase, Rule
-from mbc_navigator.knowledge.schema import Cite
+from mbc_navigator.knowledge.loader import CompiledRegimen, KnowledgeBase
 from mbc_navigator.profile import Profile
-from mbc_navigator.rules import Context, Count, names
+from mbc_navigator.rules import Context, Count
 
 RESULT = {True: "met", False: "not_met", None: "unknown"}
 PRIOR = "prior_treatments"
@@ -31,119 +31,111 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _facts_used(kb: KnowledgeBase, rule: Rule, ctx: Context) -> dict[str, Any]:
-    """The facts a rule reads, with the values it saw (None = unknown)."""
-    out: dict[str, Any] = {}
-    for name in sorted(names(rule.tree)):
-        if name in kb.derived:
-            out[name] = _jsonable(kb.derived[name].fn(ctx)[0])
-        elif name in kb.vocab.facts:
-            out[name] = _jsonable(ctx.values.get(name))
+def fact_values(kb: KnowledgeBase, ctx: Context) -> dict[str, Any]:
+    """Every base and derived fact as the output shows it (None = unknown), each computed once."""
+    p = plan(kb)
+    get = ctx.values.get
+    out = {name: _jsonable(get(name)) for name in p.base_facts}
+    out.update({name: _jsonable(fn(ctx)[0]) for name, fn in p.derived})
     return out
 
 
-def _status(results: list[bool | None]) -> str:
-    if any(r is False for r in results):
-        return "ineligible"
-    if all(r is True for r in results):
-        return "eligible"
-    return "needs_info"
-
-
-def _ask(kb: KnowledgeBase, fields: list[str]) -> list[dict[str, str]]:
+def _ask(p: Plan, fields: list[str]) -> list[dict[str, str]]:
     """For each missing field, the question that would settle it (from the facts catalogue)."""
-    base = {f.name: f for f in kb.facts.base}
     out, seen = [], set()
     for name in fields:
-        root = name.split(".")[0]
-        fact = base.get(root)
-        if fact is None or fact.settled_by in seen:
+        fact = p.questions.get(name.split(".")[0])
+        if fact is None or fact[1] in seen:
             continue
-        seen.add(fact.settled_by)
-        out.append({"field": name, "question": fact.question, "ask": fact.settled_by})
+        seen.add(fact[1])
+        out.append({"field": name, "question": fact[0], "ask": fact[1]})
     return out
 
 
 def assess_option(kb: KnowledgeBase, reg: CompiledRegimen, ctx: Context) -> dict[str, Any]:
+    """One option for one profile."""
+    p = plan(kb)
+    return _option(p, p.by_id[reg.spec.id], ctx, fact_values(kb, ctx))
+
+
+def _option(p: Plan, reg: RegimenPlan, ctx: Context, facts: dict[str, Any]) -> dict[str, Any]:
     criteria = []
-    results: list[bool | None] = []
     missing: set[str] = set()
-    cites: list[dict[str, Any]] = []
-
-    def add(cite: Cite) -> dict[str, Any]:
-        item = cite_json(kb, cite)
-        if item not in cites:
-            cites.append(item)
-        return item
-
+    any_false, all_true = False, True
     for crit in reg.criteria:
-        value, miss = crit.rule.fn(ctx)
-        results.append(value)
+        value, miss = crit.fn(ctx)
+        if value is not True:
+            all_true = False
+            if value is False:
+                any_false = True
+        entry: dict[str, Any] = {
+            "id": crit.id,
+            "text": crit.text,
+            "result": RESULT[value],
+            "rule": crit.rule,
+            "facts": {name: facts[name] for name in crit.facts},
+            "missing": [],
+            "sources": [*crit.sources],
+        }
         if value is None:
             missing |= miss
-        entry: dict[str, Any] = {
-            "id": crit.spec.id,
-            "text": crit.spec.text,
-            "result": RESULT[value],
-            "rule": crit.rule.text,
-            "facts": _facts_used(kb, crit.rule, ctx),
-            "missing": sorted(miss) if value is None else [],
-            "sources": [add(c) for c in crit.spec.sources],
-        }
-        if crit.spec.conflict:
-            entry["conflict"] = crit.spec.conflict
-        if crit.spec.note:
-            entry["note"] = crit.spec.note
-        if any(c.ref for c in crit.spec.sources) and not any(c.source for c in crit.spec.sources):
-            entry["from_outside_the_pages"] = True
+            entry["missing"] = sorted(miss)
+        if crit.extra:
+            entry.update(crit.extra)
         criteria.append(entry)
 
-    status = _status(results)
+    status = "ineligible" if any_false else "eligible" if all_true else "needs_info"
     cautions = []
+    shown = []
     for caution in reg.cautions:
         applies = "yes"
         if caution.when is not None:
-            value = caution.when.fn(ctx)[0]
+            value = caution.when(ctx)[0]
             if value is False:
+                shown.append(False)
                 continue
             applies = "yes" if value else "maybe"
+        shown.append(True)
         cautions.append(
             {
-                "id": caution.spec.id,
-                "title": caution.spec.title,
+                "id": caution.id,
+                "title": caution.title,
                 "applies": applies,
-                "warn": caution.spec.warn,
+                "warn": caution.warn,
                 "from": caution.origin,
-                "sources": [add(c) for c in caution.spec.sources],
+                "sources": [*caution.sources],
             }
         )
-    about = [add(c) for c in reg.spec.about]
-    availability = [add(c) for c in reg.spec.availability]
-    drugs = [{"id": d, "name": kb.drugs[d].name, "brands": kb.drugs[d].brands} for d in reg.spec.drugs]
     settle = sorted(missing) if status == "needs_info" else []
     return {
-        "id": reg.spec.id,
-        "name": reg.spec.name,
+        "id": reg.id,
+        "name": reg.name,
         "status": status,
-        "drugs": drugs,
-        "about": about,
+        "drugs": [*reg.drugs],
+        "about": [*reg.about],
         "criteria": criteria,
         "missing": settle,
-        "questions": _ask(kb, settle),
+        "questions": _ask(p, settle) if settle else [],
         "cautions": cautions,
-        "availability": availability,
-        "conflicts": [c.id for c in reg.conflicts],
-        "sources": cites,
+        "availability": [*reg.availability],
+        "conflicts": [*reg.conflicts],
+        "sources": [*reg.sources(tuple(shown))],
     }
 
 
 def assess(profile: Profile, kb: KnowledgeBase, today: date | None = None) -> dict[str, Any]:
-    """The assessment of every option for one profile, with warnings and what the knowledge base is."""
+    """The assessment of every option for one profile, with warnings and what the knowledge base is.
+
+    Parts that do not depend on the profile (cites, drug lists) are shared read-only objects: treat the
+    result as read-only data (``engine.encode.assessment_json`` turns it into JSON bytes).
+    """
     today = today or date.today()
     ctx = Context(profile.values, profile.hints)
-    options = [assess_option(kb, reg, ctx) for reg in kb.regimens.values()]
+    p = plan(kb)
+    facts = fact_values(kb, ctx)
+    options = [_option(p, reg, ctx, facts) for reg in p.regimens]
     derived = {"her2": profile.values.get("her2")}  # as read from the stated status or the test results
-    derived |= {name: _jsonable(rule.fn(ctx)[0]) for name, rule in kb.derived.items()}
+    derived.update({name: facts[name] for name, _ in p.derived})
     return {
         "options": options,
         "warnings": collect_warnings(kb, profile, ctx, options, today),
@@ -153,28 +145,20 @@ def assess(profile: Profile, kb: KnowledgeBase, today: date | None = None) -> di
 
 
 def knowledge_summary(kb: KnowledgeBase, today: date) -> dict[str, Any]:
+    """The knowledge base's version, its pages with their review dates as of ``today``, and where they disagree."""
+    p = plan(kb)
+    statements = p.conflict_statements
     return {
         "version": kb.meta.version,
         "as_of": today.isoformat(),
         "disclaimer": kb.meta.disclaimer,
-        "sources": [
-            {
-                "id": p.id,
-                "file": p.file,
-                "title": p.title,
-                "publisher": p.publisher,
-                "reviewed": p.reviewed.isoformat() if p.reviewed else None,
-                "next_review": p.next_review.isoformat() if p.next_review else None,
-                "past_review_date": bool(p.next_review and p.next_review < today),
-            }
-            for p in kb.pages.values()
-        ],
+        "sources": [*p.day(today).pages],
         "conflicts": [
             {
                 "id": c.id,
                 "topic": c.topic,
                 "summary": c.summary,
-                "statements": [cite_json(kb, s) for s in c.statements],
+                "statements": list(statements[c.id]),
                 "bears_on": c.bears_on,
             }
             for c in kb.conflicts.values()

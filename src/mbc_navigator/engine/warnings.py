@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.engine.plan import plan
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.profile import Profile
 from mbc_navigator.rules import Context
@@ -17,27 +17,16 @@ OPEN = ("eligible", "needs_info")
 def collect_warnings(
     kb: KnowledgeBase, profile: Profile, ctx: Context, options: list[dict[str, Any]], today: date
 ) -> list[dict[str, Any]]:
-    warnings: list[dict[str, Any]] = []
-    for page in kb.pages.values():
-        if page.next_review and page.next_review < today:
-            warnings.append(
-                {
-                    "kind": "stale_source",
-                    "id": f"stale-{page.id}",
-                    "message": (
-                        f"The page {page.file} ({page.title}) was last reviewed on {page.reviewed} and was due "
-                        f"for review on {page.next_review}. It is past its review date, so some of it may be out "
-                        "of date."
-                    ),
-                    "source": page.file,
-                }
-            )
+    p = plan(kb)
+    warnings: list[dict[str, Any]] = [*p.day(today).stale]
 
     by_id = {o["id"]: o for o in options}
     for conflict in kb.conflicts.values():
+        # only options with a criterion the pages disagree on can be decided by the disagreement
+        disputed = p.disputed.get(conflict.id, frozenset())
         regimens = sorted(
             {r for r in conflict.bears_on if by_id[r]["status"] in OPEN}
-            | {o["id"] for o in options if _decided_by(o, conflict.id)}
+            | {rid for rid in disputed if rid in by_id and _decided_by(by_id[rid], conflict.id)}
         )
         if regimens:
             warnings.append(
@@ -46,20 +35,13 @@ def collect_warnings(
                     "id": conflict.id,
                     "message": f"{conflict.topic}: {conflict.summary}",
                     "regimens": regimens,
-                    "sources": [cite_json(kb, s) for s in conflict.statements],
+                    "sources": list(p.conflict_statements[conflict.id]),
                 }
             )
 
-    for notice in kb.notices:
-        if notice.when.fn(ctx)[0] is True:
-            warnings.append(
-                {
-                    "kind": notice.spec.kind,
-                    "id": notice.spec.id,
-                    "message": notice.spec.message,
-                    "sources": [cite_json(kb, s) for s in notice.spec.sources],
-                }
-            )
+    for when, kind, notice_id, message, sources in p.notices:
+        if when(ctx)[0] is True:
+            warnings.append({"kind": kind, "id": notice_id, "message": message, "sources": list(sources)})
 
     cautions: dict[str, dict[str, Any]] = {}
     for option in options:
@@ -67,16 +49,15 @@ def collect_warnings(
             continue
         for caution in option["cautions"]:
             if caution["warn"]:
-                entry = cautions.setdefault(
-                    caution["id"],
-                    {
+                entry = cautions.get(caution["id"])
+                if entry is None:
+                    entry = cautions[caution["id"]] = {
                         "kind": "caution",
                         "id": caution["id"],
                         "message": caution["title"] + ": " + " ".join(c["quote"] for c in caution["sources"]),
                         "regimens": [],
                         "sources": caution["sources"],
-                    },
-                )
+                    }
                 entry["regimens"].append(option["id"])
     warnings.extend(cautions.values())
     warnings.extend(profile.warnings)

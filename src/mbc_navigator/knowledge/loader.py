@@ -6,7 +6,7 @@ Problems are collected, not raised one by one, so ``mbcnav kb check`` can name e
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,7 @@ DATA_DIR = Path(__file__).parent / "data"
 KNOWLEDGE_ENV = "MBCNAV_KNOWLEDGE"
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class KnowledgeError(Exception):
@@ -119,6 +120,16 @@ class KnowledgeBase:
     glossary: tuple[GlossaryTerm, ...]
     derived: dict[str, Rule] = field(default_factory=dict)
     drug_index: dict[str, str] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: str, build: Callable[[KnowledgeBase], T]) -> T:
+        """``build(self)``, computed once per knowledge base and kept under ``key`` (for lookup tables that
+        speed up the engine and the profile reader; the knowledge base is not changed after loading)."""
+        try:
+            value: T = self._memo[key]
+        except KeyError:
+            value = self._memo[key] = build(self)
+        return value
 
     def find_drug(self, name: str) -> Drug | None:
         """A drug by generic or brand name, any case, ignoring ® and surrounding spaces."""

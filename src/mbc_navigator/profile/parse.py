@@ -25,7 +25,7 @@ def parse_profile(raw: Any, kb: KnowledgeBase) -> Profile:
     if not isinstance(raw, dict):
         kind = _kind(raw)
         raise ProfileError([FieldProblem("(profile)", f"must be a JSON object {{...}}, not {kind}")])
-    facts = {f.name: f for f in kb.facts.base}
+    facts = kb.memo("profile.base_facts", _base_facts)
     given: dict[str, Any] = {}
     values: dict[str, Any] = {}
     warnings: list[dict[str, Any]] = []
@@ -55,6 +55,14 @@ def parse_profile(raw: Any, kb: KnowledgeBase) -> Profile:
     if problems:
         raise ProfileError(problems)
     return Profile(given=given, values=values, hints=hints, warnings=warnings)
+
+
+def _base_facts(kb: KnowledgeBase) -> dict[str, BaseFact]:
+    return {f.name: f for f in kb.facts.base}
+
+
+def _treatment_fields(kb: KnowledgeBase) -> dict[str, TreatmentField]:
+    return {f.name: f for f in kb.facts.treatment_fields}
 
 
 def _kind(value: Any) -> str:
@@ -127,7 +135,7 @@ def _treatments(
     if not isinstance(value, list):
         problems.append(FieldProblem(where, f"must be a list of treatments, not {_kind(value)}"))
         return None
-    fields = {f.name: f for f in kb.facts.treatment_fields}
+    fields = kb.memo("profile.treatment_fields", _treatment_fields)
     out = []
     for i, item in enumerate(value):
         here = f"{where}[{i}]"

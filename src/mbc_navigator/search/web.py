@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from mbc_navigator.search.rank import MAX_LIMIT, Searcher
+from mbc_navigator.web.schemas import error_responses
 
 MAX_QUERY = 500
 DEFAULT_LIMIT = 5
@@ -68,20 +69,6 @@ def search_json(searcher: Searcher, question: str, limit: int) -> dict[str, Any]
     return data
 
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["detail"],
-    "properties": {
-        "detail": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        }
-    },
-}
 RESULTS_SCHEMA = {
     "type": "object",
     "required": ["query", "ranking", "results"],
@@ -117,10 +104,7 @@ def make_router(searcher: Callable[[], Searcher]) -> APIRouter:
         tags=["api v1"],
         responses={
             200: {"description": "The best passages.", "content": {"application/json": {"schema": RESULTS_SCHEMA}}},
-            422: {
-                "description": "A missing, empty or too long question, or a bad limit.",
-                "content": {"application/json": {"schema": ERROR_SCHEMA}},
-            },
+            **error_responses(422),
         },
     )
     async def search(

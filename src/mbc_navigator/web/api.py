@@ -13,6 +13,7 @@ from mbc_navigator.cli.render import drug_info
 from mbc_navigator.engine import assess
 from mbc_navigator.engine.assess import knowledge_summary
 from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.engine.encode import assessment_json
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.profile import ProfileError, parse_profile
@@ -29,16 +30,6 @@ TODAY = Query(
 
 def _content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {JSON: {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    meaning = {
-        400: "The body is not JSON.",
-        404: "No such item.",
-        413: "The body is too large.",
-        422: "Invalid input: each problem names its field and what is allowed.",
-    }
-    return {code: {"description": meaning[code], **_content(schemas.ERROR)} for code in codes}
 
 
 def parse_today(text: str | None) -> date | None:
@@ -81,13 +72,16 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
             "Information to discuss with a care team, never a prescription."
         ),
         openapi_extra={"requestBody": {"required": True, **_content(schemas.profile_schema(kb))}},
-        responses={200: {"description": "The assessment.", **_content(schemas.ASSESSMENT)}, **_errors(400, 413, 422)},
+        responses={
+            200: {"description": "The assessment.", **_content(schemas.ASSESSMENT)},
+            **schemas.error_responses(400, 413, 422),
+        },
         response_class=Response,
     )
     async def assess_endpoint(request: Request, today: str | None = TODAY) -> Response:
         day = parse_today(today)
         raw = await read_json(request)
-        return json_response(assess_raw(raw, kb, day))
+        return Response(assessment_json(assess_raw(raw, kb, day)), media_type=JSON)
 
     @router.get(
         "/regimens",
@@ -100,7 +94,7 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
     @router.get(
         "/regimens/{regimen_id}",
         summary="One option with its criteria and sources",
-        responses={200: _content(schemas.OBJECT), **_errors(404)},
+        responses={200: _content(schemas.OBJECT), **schemas.error_responses(404)},
     )
     async def get_regimen(
         regimen_id: str = Path(description="the option's id", json_schema_extra={"enum": list(regimens)}),
@@ -120,7 +114,7 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
     @router.get(
         "/drugs/{name}",
         summary="What the pages say about a drug (generic or brand name)",
-        responses={200: _content(schemas.OBJECT), **_errors(404)},
+        responses={200: _content(schemas.OBJECT), **schemas.error_responses(404)},
     )
     async def get_drug(
         name: str = Path(description="generic or brand name, any case", examples=["trastuzumab", "Kadcyla"]),
@@ -133,7 +127,7 @@ def make_router(kb: KnowledgeBase) -> APIRouter:
     @router.get(
         "/sources",
         summary="The pages with their review dates, external sources, and where the pages disagree",
-        responses={200: _content(schemas.OBJECT), **_errors(422)},
+        responses={200: _content(schemas.OBJECT), **schemas.error_responses(422)},
     )
     async def list_sources(today: str | None = TODAY) -> Response:
         summary = knowledge_summary(kb, parse_today(today) or date.today())

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import orjson
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -104,3 +105,25 @@ class Guard:
             if access_log.isEnabledFor(logging.INFO):
                 ms = (time.perf_counter() - start) * 1000
                 access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
+
+
+class CorsFor:
+    """ASGI middleware: CORS on the paths under ``prefix`` only (CDS Hooks clients can run in a browser and call
+    with a Bearer token, never cookies); every other path is same-origin only."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

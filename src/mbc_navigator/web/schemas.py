@@ -27,6 +27,36 @@ ERROR = {
 }
 
 
+MEANING = {
+    400: "The body is not JSON, or not the shape asked for.",
+    401: "No valid Bearer token (CDS Hooks): the message says why.",
+    404: "No such item.",
+    412: "Prefetch data is missing and no FHIR server was given to fetch it from (CDS Hooks).",
+    413: "The body is too large.",
+    422: "Invalid input: each problem names its field and what is allowed.",
+    502: "The record system's FHIR server could not be read (CDS Hooks).",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error codes, all in the one error shape."""
+    return {code: {"description": MEANING[code], "content": {"application/json": {"schema": ERROR}}} for code in codes}
+
+
+def use_one_error_shape(spec: dict[str, Any]) -> dict[str, Any]:
+    """Document FastAPI's own 422 (a bad query parameter) in the project's error shape, which the app's handler
+    turns it into, instead of FastAPI's default ``HTTPValidationError``."""
+    for methods in spec.get("paths", {}).values():
+        for op in methods.values():
+            resp = op.get("responses", {}).get("422")
+            if resp and "HTTPValidationError" in str(resp):
+                op["responses"]["422"] = error_responses(422)[422]
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return spec
+
+
 def _fact_schema(fact: BaseFact | TreatmentField) -> dict[str, Any]:
     if fact.type == "enum":
         return {"type": ["string", "null"], "enum": [*fact.values, None]}
