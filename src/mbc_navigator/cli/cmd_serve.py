@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -51,5 +52,7 @@ def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     else:
         from mbc_navigator.web.app import create_app
 
-        uvicorn.run(create_app(kb, auth or "open"), **common)
+        app = create_app(kb, auth or "open")
+        gc.freeze()  # what lives as long as the process stays out of garbage collections (steadier latency)
+        uvicorn.run(app, **common)
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -101,4 +102,6 @@ def create_app_from_env() -> FastAPI:
     $MBCNAV_CDS_ARGS (refusing every CDS call when it is not set)."""
     flags = os.environ.get(CDS_ARGS_ENV)
     auth = auth_from_args(argparse.Namespace(**json.loads(flags))) if flags else CdsAuth()
-    return create_app(load(), auth or "open")
+    app = create_app(load(), auth or "open")
+    gc.freeze()  # the knowledge base lives as long as the process: keep it out of every garbage collection
+    return app
