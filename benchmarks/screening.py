@@ -1,0 +1,438 @@
+"""Benchmark: screening a synthetic cohort, five ways, on the same Parquet file.
+
+(a) ``mbcnav screen`` on DuckDB (the real command, in a subprocess: start-up, knowledge load, read, check,
+    screen, write output and rejects, summary); (b) a hand-written DuckDB query for the same 17 options (the
+    floor: statuses by the same three-valued logic, no row checks, no missing lists); (c) the per-patient Python
+    evaluator (profile reader + compiled criteria, statuses and missing lists; on a sample); (d) a generic rule
+    engine, CEL (``common-expression-language``), each option compiled once (two-valued: eligible or not, the
+    cheapest form; on a sample); (e) ``mbcnav screen --engine spark`` on ``local[*]`` (session start excluded).
+
+Prints patients/s for each and, as the last line, JSON with the figures and the speed ratios a/b, a/c, a/d.
+``--measure-memory`` also reports the peak resident memory of the (a) process.
+
+    python benchmarks/screening.py --patients 1000000
+    python benchmarks/screening.py --patients 10000000 --only a --measure-memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mbc_navigator.knowledge import default_knowledge
+from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.profile import ProfileError, parse_profile
+from mbc_navigator.rules import Context
+
+MBCNAV = str(Path(sys.executable).with_name("mbcnav"))
+
+# Drug combinations given before, as a clinic would record them (generic or brand names; one unknown name).
+TEMPLATES = [
+    ["trastuzumab", "pertuzumab", "docetaxel"],
+    ["Kadcyla"],
+    ["letrozole"],
+    ["anastrozole"],
+    ["tamoxifen"],
+    ["palbociclib", "letrozole"],
+    ["Kisqali", "letrozole"],
+    ["fulvestrant"],
+    ["epirubicin", "cyclophosphamide"],
+    ["paclitaxel"],
+    ["capecitabine"],
+    ["exemestane", "everolimus"],
+    ["Enhertu"],
+    ["carboplatin", "gemcitabine"],
+    ["Unknownumab"],
+]
+
+
+def generate(path: Path, n: int) -> None:
+    """A synthetic cohort: HR+/HER2- ~70%, HER2+ ~18%, triple negative ~12%; unknowns in every field."""
+    templates = "[" + ", ".join("[" + ", ".join(f"'{d}'" for d in t) + "]" for t in TEMPLATES) + "]"
+
+    def unk(expr: str, p: float = 0.1) -> str:
+        return f"CASE WHEN random() < {p} THEN NULL ELSE {expr} END"
+
+    sql = f"""
+    COPY (
+      SELECT 'P' || lpad(CAST(i AS VARCHAR), 9, '0') AS patient_id,
+        {unk("CASE WHEN male THEN 'male' ELSE 'female' END", 0.05)} AS sex,
+        CASE WHEN NOT male THEN {
+        unk("['premenopausal', 'perimenopausal', 'postmenopausal'][1 + CAST(floor(random() * 3) AS INT)]", 0.2)
+    } END AS menopausal_status,
+        {unk("CASE WHEN random() < 0.85 THEN 'metastatic' ELSE 'locally_advanced' END")} AS extent,
+        {unk("random() < 0.3")} AS local_recurrence,
+        {unk("random() < 0.2", 0.3)} AS operable,
+        CASE WHEN u < 0.70 THEN {unk("CASE WHEN random() < 0.5 THEN 'low' ELSE 'negative' END", 0.15)}
+             WHEN u < 0.88 THEN {unk("'positive'", 0.15)} ELSE {unk("'zero'", 0.15)} END AS her2,
+        CASE WHEN u >= 0.70 AND u < 0.88 AND random() < 0.3 THEN '3+' END AS her2_ihc,
+        CAST(NULL AS VARCHAR) AS her2_ish,
+        {unk("CASE WHEN u < 0.70 OR (u < 0.88 AND random() < 0.5) THEN 'positive' ELSE 'negative' END")} AS er,
+        {unk("CASE WHEN u < 0.70 AND random() < 0.8 THEN 'positive' ELSE 'negative' END", 0.15)} AS pr,
+        {unk("CASE WHEN random() < 0.4 THEN 'positive' ELSE 'negative' END", 0.6)} AS pd_l1,
+        {unk("random() < 0.4", 0.5)} AS pik3ca_mutation,
+        {
+        unk(
+            "list_distinct([['bone', 'liver', 'lung', 'lymph_nodes', 'brain', 'skin']"
+            "[1 + CAST(floor(random() * 6) AS INT)], CASE WHEN random() < 0.5 THEN 'bone' ELSE 'lung' END])"
+        )
+    }
+          AS metastatic_sites,
+        {
+        unk(
+            f'''list_transform(range(CAST(floor(random() * 4) AS INT)), lambda k: {{
+              'drugs': {templates}[1 + CAST(floor(random() * {len(TEMPLATES)}) AS INT)],
+              'setting': CASE WHEN random() < 0.1 THEN NULL WHEN random() < 0.5 THEN 'early' ELSE 'advanced' END,
+              'start_date': DATE '2018-01-01' + CAST(floor(random() * 1400) AS INT),
+              'end_date': CASE WHEN random() < 0.3 THEN NULL
+                          ELSE DATE '2022-01-01' + CAST(floor(random() * 700) AS INT) END}})''',
+            0.1,
+        )
+    }
+          AS prior_treatments,
+        {unk("DATE '2022-06-01' + CAST(floor(random() * 900) AS INT)", 0.3)} AS recurrence_date
+      FROM (SELECT range AS i, random() AS u, random() < 0.01 AS male FROM range({n}))
+    ) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)
+    """
+    duckdb.connect().execute(sql)
+
+
+HAND_SQL = """
+WITH p AS (
+  SELECT patient_id, sex, menopausal_status, extent, local_recurrence, operable, er, pr, pd_l1, pik3ca_mutation,
+    metastatic_sites, recurrence_date,
+    COALESCE(her2, CASE her2_ihc WHEN '3+' THEN 'positive' WHEN '1+' THEN 'low' WHEN '0' THEN 'zero' END,
+             CASE WHEN her2_ihc = '2+' AND her2_ish = 'positive' THEN 'positive'
+                  WHEN her2_ihc = '2+' AND her2_ish = 'negative' THEN 'low' END) AS her2,
+    list_transform(prior_treatments, lambda t: {
+      'setting': t.setting, 'end_date': t.end_date,
+      'drugs': list_transform(t.drugs, lambda d: lower(d))}) AS pt
+  FROM read_parquet('{src}')
+), k AS (  -- drug classes by name, written out by hand
+  SELECT *,
+    list_transform(pt, lambda t: {
+      'setting': t.setting, 'end_date': t.end_date,
+      'known': list_has_all({known}, t.drugs),
+      'her2': t.drugs && {anti_her2}, 'chemo': t.drugs && {chemo}, 'hormone': t.drugs && {hormone},
+      'taxane': t.drugs && {taxane}, 'ai': t.drugs && {ai}, 'cdk': t.drugs && {cdk},
+      'tras': t.drugs && {tras}}) AS tt
+  FROM p
+), d AS (
+  SELECT patient_id, sex, menopausal_status, extent, local_recurrence, operable, pd_l1, pik3ca_mutation,
+    her2 = 'positive' AS her2_pos,
+    her2 IN ('low', 'zero', 'negative') AS her2_neg,
+    er = 'positive' OR pr = 'positive' AS hr_pos,
+    her2 IN ('low', 'zero', 'negative') AND er = 'negative' AND pr = 'negative' AS tn,
+    extent IN ('locally_advanced', 'metastatic') AS adv,
+    extent = 'metastatic' AS met,
+    list_contains(metastatic_sites, 'bone') AS bone,
+    len(tt) AS n_lo, len(tt) AS n_hi,
+    len(list_filter(tt, lambda t: t.setting = 'advanced')) AS adv_lo,
+    len(list_filter(tt, lambda t: t.setting IS NULL OR t.setting = 'advanced')) AS adv_hi,
+    len(list_filter(tt, lambda t: t.her2)) AS h_lo,
+    len(list_filter(tt, lambda t: t.her2 OR NOT t.known)) AS h_hi,
+    len(list_filter(tt, lambda t: t.setting = 'advanced' AND t.chemo)) AS c_lo,
+    len(list_filter(tt, lambda t: COALESCE(t.setting, 'advanced') = 'advanced' AND (t.chemo OR NOT t.known))) AS c_hi,
+    len(list_filter(tt, lambda t: t.setting = 'advanced' AND (t.her2 OR t.chemo))) AS hc_lo,
+    len(list_filter(tt, lambda t: COALESCE(t.setting, 'advanced') = 'advanced' AND (t.her2 OR t.chemo OR NOT t.known)))
+      AS hc_hi,
+    len(list_filter(tt, lambda t: t.setting = 'advanced' AND t.hormone)) AS ho_lo,
+    len(list_filter(tt, lambda t: COALESCE(t.setting, 'advanced') = 'advanced' AND (t.hormone OR NOT t.known)))
+      AS ho_hi,
+    CASE WHEN tt IS NULL THEN NULL WHEN list_bool_or(list_transform(tt, lambda t: t.tras)) THEN TRUE
+         WHEN list_bool_or(list_transform(tt, lambda t: NOT t.known)) THEN NULL ELSE FALSE END AS had_tras,
+    CASE WHEN tt IS NULL THEN NULL WHEN list_bool_or(list_transform(tt, lambda t: t.taxane)) THEN TRUE
+         WHEN list_bool_or(list_transform(tt, lambda t: NOT t.known)) THEN NULL ELSE FALSE END AS had_taxane,
+    CASE WHEN tt IS NULL THEN NULL WHEN list_bool_or(list_transform(tt, lambda t: t.ai)) THEN TRUE
+         WHEN list_bool_or(list_transform(tt, lambda t: NOT t.known)) THEN NULL ELSE FALSE END AS had_ai,
+    CASE WHEN tt IS NULL THEN NULL WHEN list_bool_or(list_transform(tt, lambda t: t.cdk AND t.hormone)) THEN TRUE
+         WHEN list_bool_or(list_transform(tt, lambda t: NOT t.known)) THEN NULL ELSE FALSE END AS had_cdk_ht,
+    CASE WHEN tt IS NULL THEN NULL
+         WHEN list_bool_or(list_transform(tt, lambda t: t.setting = 'early'
+              AND (t.end_date IS NULL AND FALSE OR t.end_date + INTERVAL 6 MONTH >= recurrence_date))) THEN TRUE
+         WHEN list_bool_or(list_transform(tt, lambda t: COALESCE(t.setting, 'early') = 'early')) THEN NULL
+         ELSE FALSE END AS recurred
+  FROM k
+)
+SELECT patient_id,
+{statuses}
+FROM d
+"""
+
+# each option's criteria, by hand (Kleene AND through SQL NULLs; counts as bounds)
+HAND_RULES = {
+    "trastuzumab": "her2_pos AND adv",
+    "trastuzumab-deruxtecan": "her2_pos AND (NOT operable OR met) AND {ge2_h}",
+    "tucatinib-trastuzumab-capecitabine": "her2_pos AND adv AND {ge2_h}",
+    "trastuzumab-emtansine": "her2_pos AND (NOT operable OR met) AND had_tras AND had_taxane "
+    "AND ({ge1_adv} OR recurred)",
+    "pertuzumab-trastuzumab-docetaxel": "her2_pos AND (met OR (local_recurrence AND NOT operable)) AND {eq0_hc}",
+    "lapatinib-capecitabine": "her2_pos AND adv",
+    "lapatinib-aromatase-inhibitor": "her2_pos AND adv AND hr_pos AND menopausal_status = 'postmenopausal'",
+    "bevacizumab-paclitaxel": "tn AND adv",
+    "everolimus-exemestane": "hr_pos AND her2_neg AND adv AND menopausal_status = 'postmenopausal' AND had_ai",
+    "palbociclib-aromatase-inhibitor": "hr_pos AND her2_neg AND adv AND {eq0_ho}",
+    "ribociclib-aromatase-inhibitor": "hr_pos AND her2_neg AND adv AND {eq0_ho}",
+    "abemaciclib-aromatase-inhibitor": "hr_pos AND her2_neg AND adv AND {eq0_ho}",
+    "alpelisib-fulvestrant": "adv AND hr_pos AND her2_neg AND pik3ca_mutation AND had_cdk_ht",
+    "atezolizumab-nab-paclitaxel": "tn AND (NOT operable OR met) AND {eq0_c} AND pd_l1 = 'positive'",
+    "pembrolizumab-chemotherapy": "tn AND {eq0_c} AND ((local_recurrence AND NOT operable) OR met) "
+    "AND pd_l1 = 'positive'",
+    "sacituzumab-govitecan": "adv AND tn AND {ge2_n} AND {ge1_adv}",
+    "denosumab": "bone",
+}
+
+
+def _bounds(lo: str, hi: str, op: str, k: int) -> str:
+    if op == ">=":
+        return f"(CASE WHEN {lo} >= {k} THEN TRUE WHEN {hi} < {k} THEN FALSE END)"
+    return f"(CASE WHEN {hi} = 0 THEN TRUE WHEN {lo} > 0 THEN FALSE END)"
+
+
+def hand_written_sql(kb: KnowledgeBase, src: Path) -> str:
+    def names(pred: Any) -> str:
+        out = sorted(
+            {n.lower().replace("-", " ") for d in kb.drugs.values() if pred(d) for n in [d.id, d.name, *d.brands]}
+        )
+        return "[" + ", ".join("'" + n.replace("'", "''") + "'" for n in out) + "]"
+
+    counts = {
+        "ge2_h": _bounds("h_lo", "h_hi", ">=", 2),
+        "ge1_adv": _bounds("adv_lo", "adv_hi", ">=", 1),
+        "ge2_n": _bounds("n_lo", "n_hi", ">=", 2),
+        "eq0_hc": _bounds("hc_lo", "hc_hi", "==", 0),
+        "eq0_ho": _bounds("ho_lo", "ho_hi", "==", 0),
+        "eq0_c": _bounds("c_lo", "c_hi", "==", 0),
+    }
+    statuses = ",\n".join(
+        f"  CASE WHEN ({rule.format(**counts)}) THEN 'eligible' WHEN NOT ({rule.format(**counts)}) THEN 'ineligible' "
+        f"ELSE 'needs_info' END AS \"{rid}\""
+        for rid, rule in HAND_RULES.items()
+    )
+    values = dict(
+        src=str(src),
+        statuses=statuses,
+        known=names(lambda d: True),
+        anti_her2=names(lambda d: "anti_her2" in d.classes),
+        chemo=names(lambda d: "chemotherapy" in d.classes),
+        hormone=names(lambda d: "hormone_therapy" in d.classes),
+        taxane=names(lambda d: "taxane" in d.classes),
+        ai=names(lambda d: "aromatase_inhibitor" in d.classes),
+        cdk=names(lambda d: "cdk4_6_inhibitor" in d.classes),
+        tras=names(lambda d: d.id == "trastuzumab" or "trastuzumab" in d.components),
+    )
+    sql = HAND_SQL
+    for key, value in values.items():
+        sql = sql.replace("{" + key + "}", value)
+    return sql
+
+
+def rows_of(src: Path, limit: int) -> list[dict[str, Any]]:
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{src}') LIMIT {limit}")
+    return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+
+
+def profile_json(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if k == "patient_id" or v is None:
+            continue
+        if isinstance(v, date):
+            v = v.isoformat()
+        if k == "prior_treatments":
+            v = [{a: (b.isoformat() if isinstance(b, date) else b) for a, b in t.items() if b is not None} for t in v]
+        out[k] = v
+    return out
+
+
+def python_evaluator(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> float:
+    """Per patient: read the profile, run every option's compiled criteria, status and missing fields."""
+    start = time.perf_counter()
+    for row in rows:
+        try:
+            profile = parse_profile(profile_json(row), kb)
+        except ProfileError:
+            continue
+        ctx = Context(profile.values, profile.hints)
+        for reg in kb.regimens.values():
+            results = [c.rule.fn(ctx) for c in reg.criteria]
+            if any(v is False for v, _ in results):
+                continue
+            missing: set[str] = set()
+            for v, m in results:
+                if v is None:
+                    missing |= m
+    return time.perf_counter() - start
+
+
+CEL_DERIVED = {
+    "her2_pos": 'p.her2 == "positive"',
+    "her2_neg": 'p.her2 in ["low", "zero", "negative"]',
+    "hr_pos": '(p.er == "positive" || p.pr == "positive")',
+    "tn": '(p.her2 in ["low", "zero", "negative"] && p.er == "negative" && p.pr == "negative")',
+    "adv": 'p.extent in ["locally_advanced", "metastatic"]',
+    "met": 'p.extent == "metastatic"',
+    "post": 'p.menopausal_status == "postmenopausal"',
+    "n_h": 'p.prior.filter(t, "anti_her2" in t.classes).size()',
+    "n_adv": 'p.prior.filter(t, t.setting == "advanced").size()',
+    "n_hc": 'p.prior.filter(t, t.setting == "advanced" && ("anti_her2" in t.classes '
+    '|| "chemotherapy" in t.classes)).size()',
+    "n_ho": 'p.prior.filter(t, t.setting == "advanced" && "hormone_therapy" in t.classes).size()',
+    "n_c": 'p.prior.filter(t, t.setting == "advanced" && "chemotherapy" in t.classes).size()',
+}
+CEL_RULES = {
+    "trastuzumab": "{her2_pos} && {adv}",
+    "trastuzumab-deruxtecan": "{her2_pos} && (!p.operable || {met}) && {n_h} >= 2",
+    "tucatinib-trastuzumab-capecitabine": "{her2_pos} && {adv} && {n_h} >= 2",
+    "trastuzumab-emtansine": '{her2_pos} && (!p.operable || {met}) && p.prior.exists(t, "trastuzumab" in t.ids) '
+    '&& p.prior.exists(t, "taxane" in t.classes) && {n_adv} >= 1',
+    "pertuzumab-trastuzumab-docetaxel": "{her2_pos} && ({met} || (p.local_recurrence && !p.operable)) && {n_hc} == 0",
+    "lapatinib-capecitabine": "{her2_pos} && {adv}",
+    "lapatinib-aromatase-inhibitor": "{her2_pos} && {adv} && {hr_pos} && {post}",
+    "bevacizumab-paclitaxel": "{tn} && {adv}",
+    "everolimus-exemestane": "{hr_pos} && {her2_neg} && {adv} && {post} "
+    '&& p.prior.exists(t, "aromatase_inhibitor" in t.classes)',
+    "palbociclib-aromatase-inhibitor": "{hr_pos} && {her2_neg} && {adv} && {n_ho} == 0",
+    "ribociclib-aromatase-inhibitor": "{hr_pos} && {her2_neg} && {adv} && {n_ho} == 0",
+    "abemaciclib-aromatase-inhibitor": "{hr_pos} && {her2_neg} && {adv} && {n_ho} == 0",
+    "alpelisib-fulvestrant": "{adv} && {hr_pos} && {her2_neg} && p.pik3ca_mutation && p.prior.exists(t, "
+    '"cdk4_6_inhibitor" in t.classes && "hormone_therapy" in t.classes)',
+    "atezolizumab-nab-paclitaxel": '{tn} && (!p.operable || {met}) && {n_c} == 0 && p.pd_l1 == "positive"',
+    "pembrolizumab-chemotherapy": "{tn} && {n_c} == 0 && ((p.local_recurrence && !p.operable) || {met}) "
+    '&& p.pd_l1 == "positive"',
+    "sacituzumab-govitecan": "{adv} && {tn} && p.prior.size() >= 2 && {n_adv} >= 1",
+    "denosumab": '"bone" in p.metastatic_sites',
+}
+
+
+def cel_engine(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> float:
+    """CEL, compiled once per option; per patient: a dict with drug classes looked up, every option run.
+    Two-valued: an unknown fact (absent key) makes the option not eligible; errors count as not eligible."""
+    import cel  # type: ignore[import-not-found]
+
+    programs = [cel.compile(rule.format(**CEL_DERIVED)) for rule in CEL_RULES.values()]
+    defaults = {
+        "her2": "",
+        "er": "",
+        "pr": "",
+        "extent": "",
+        "menopausal_status": "",
+        "pd_l1": "",
+        "operable": True,
+        "local_recurrence": False,
+        "pik3ca_mutation": False,
+        "metastatic_sites": [],
+    }
+    start = time.perf_counter()
+    for row in rows:
+        prior = []
+        for t in row.get("prior_treatments") or []:
+            drugs = [kb.find_drug(name) for name in t["drugs"]]
+            prior.append(
+                {
+                    "setting": t["setting"] or "",
+                    "classes": sorted({c for d in drugs if d for c in d.classes}),
+                    "ids": sorted({i for d in drugs if d for i in [d.id, *d.components]}),
+                }
+            )
+        p = {**defaults, **{k: v for k, v in row.items() if v is not None and not isinstance(v, date | list)}}
+        p["metastatic_sites"] = row.get("metastatic_sites") or []
+        p["prior"] = prior
+        ctx = {"p": p}
+        for program in programs:
+            with contextlib.suppress(Exception):  # a rule engine's error is "not eligible" here
+                program.execute(ctx)
+    return time.perf_counter() - start
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Wall time of a subprocess and its peak resident memory (KiB, from the kernel's accounting)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    return elapsed, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--patients", type=int, default=100_000)
+    ap.add_argument("--sample", type=int, default=20_000, help="rows for the per-patient engines (c, d)")
+    ap.add_argument("--only", default="abcde", help="which measurements to run, e.g. 'ab'")
+    ap.add_argument("--measure-memory", action="store_true", help="report the peak RSS of the (a) process")
+    ap.add_argument("--workdir", type=Path, help="keep files here (default: a temporary folder)")
+    args = ap.parse_args()
+    kb = default_knowledge()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        src = work / f"cohort-{args.patients}.parquet"
+        n = args.patients
+        if not src.exists():
+            t = time.perf_counter()
+            generate(src, n)
+            print(f"generated {n} patients in {time.perf_counter() - t:.1f}s: {src}")
+        speed: dict[str, float] = {}
+        extra: dict[str, Any] = {}
+        if "a" in args.only:
+            elapsed, rss = timed([MBCNAV, "screen", str(src), "--out", str(work / "a.parquet"), "--format", "json"])
+            speed["a_mbcnav_duckdb"] = n / elapsed
+            extra["a_seconds"] = round(elapsed, 3)
+            if args.measure_memory:
+                extra["a_peak_rss_mb"] = round(rss / 1024, 1)
+                print(f"(a) peak RSS: {rss / 1024:.0f} MB")
+        if "b" in args.only:
+            sql = hand_written_sql(kb, src)
+            con = duckdb.connect(config={"preserve_insertion_order": "false"})  # as mbcnav screen does
+            start = time.perf_counter()
+            con.execute(f"COPY ({sql}) TO '{work / 'b.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+            elapsed = time.perf_counter() - start
+            speed["b_hand_written_duckdb"] = n / elapsed
+            extra["b_seconds"] = round(elapsed, 3)
+        sample = rows_of(src, min(args.sample, n)) if ("c" in args.only or "d" in args.only) else []
+        if "c" in args.only:
+            speed["c_python_evaluator"] = len(sample) / python_evaluator(kb, sample)
+        if "d" in args.only:
+            speed["d_cel_rule_engine"] = len(sample) / cel_engine(kb, sample)
+        if "e" in args.only:
+            from mbc_navigator.screen import spark_engine
+
+            spark_engine.session(None)
+            start = time.perf_counter()
+            spark_engine.screen(kb, src, work / "e.parquet")
+            elapsed = time.perf_counter() - start
+            speed["e_spark_local"] = n / elapsed
+            extra["e_seconds"] = round(elapsed, 3)
+        for name, value in speed.items():
+            print(f"{name:24} {value:>14,.0f} patients/s")
+        result: dict[str, Any] = {
+            "patients": n,
+            "cores": os.cpu_count(),
+            "patients_per_s": {k: round(v) for k, v in speed.items()},
+        }
+        a = speed.get("a_mbcnav_duckdb")
+        for key, other in (
+            ("a/b", "b_hand_written_duckdb"),
+            ("a/c", "c_python_evaluator"),
+            ("a/d", "d_cel_rule_engine"),
+        ):
+            if a and other in speed:
+                result[key] = round(a / speed[other], 3)
+        result.update(extra)
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The few list and date functions that DuckDB and Spark spell differently, as sqlglot expressions.
+
+Everything else in the compiled SQL is plain sqlglot and generated for either engine by ``tree.sql(dialect)``.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """A column (or a lambda variable's struct field when ``table`` is the variable)."""
+    return exp.Column(this=ident(name), table=exp.to_identifier(table) if table else None)
+
+
+def lit(value: str | int | bool | None) -> exp.Expression:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    return exp.Literal.string(value)
+
+
+def lam(body: exp.Expression, *params: str) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(p) for p in params])
+
+
+def bit_or(*parts: exp.Expression) -> exp.Expression:
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.BitwiseOr(this=out, expression=part)
+    return exp.Paren(this=out) if len(parts) > 1 else out
+
+
+def array(items: list[exp.Expression]) -> exp.Array:
+    return exp.Array(expressions=items)
+
+
+def cast(e: exp.Expression, to: str) -> exp.Cast:
+    return exp.Cast(this=e, to=exp.DataType.build(to))
+
+
+def alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
+SPACES = "[ \t\r\n]+"
+LOOKUP_TYPE = "mbcnav_drug_name"
+
+
+class Dialect:
+    """How one engine spells list helpers; ``name`` is the sqlglot dialect."""
+
+    name = ""
+
+    def sql(self, tree: exp.Expression) -> str:
+        return tree.sql(dialect=self.name)
+
+    def size(self, xs: exp.Expression) -> exp.Expression:
+        return exp.ArraySize(this=xs)
+
+    def filter(self, xs: exp.Expression, var: str, cond: exp.Expression) -> exp.Expression:
+        return exp.ArrayFilter(this=xs, expression=lam(cond, var))
+
+    def transform(self, xs: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:
+        raise NotImplementedError
+
+    def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
+        """Bitwise OR of a list of integers; 0 for an empty list."""
+        raise NotImplementedError
+
+    def contains(self, xs: exp.Expression, item: exp.Expression) -> exp.Expression:
+        return exp.ArrayContains(this=xs, expression=item)
+
+    def overlaps(self, xs: exp.Expression, ys: exp.Expression) -> exp.Expression:
+        return exp.ArrayOverlaps(this=xs, expression=ys)
+
+    def all_in(self, xs: exp.Expression, known: exp.Expression) -> exp.Expression:
+        """Every item of ``xs`` is in ``known``."""
+        raise NotImplementedError
+
+    def add_months(self, day: exp.Expression, months: int) -> exp.Expression:
+        raise NotImplementedError
+
+    def struct(self, fields: dict[str, exp.Expression]) -> exp.Expression:
+        items = [exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in fields.items()]
+        return exp.Struct(expressions=items)
+
+    def full_match(self, text: exp.Expression, pattern: str) -> exp.Expression:
+        raise NotImplementedError
+
+    def squash_spaces(self, text: exp.Expression) -> exp.Expression:
+        """Every run of white space -> one space."""
+        raise NotImplementedError
+
+    def explode(self, xs: exp.Expression, name: str) -> exp.Expression:
+        """One output row per item of ``xs`` (in a SELECT list), named ``name``."""
+        return alias(exp.Explode(this=xs), name)
+
+    def parse_json(self, text: exp.Expression, duck_type: str, spark_type: str) -> exp.Expression:
+        """JSON text -> typed value; NULL when the text is not JSON of that shape."""
+        raise NotImplementedError
+
+    def to_json(self, value: exp.Expression) -> exp.Expression:
+        raise NotImplementedError
+
+    def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
+        """``values[i]`` where ``key == keys[i]``; NULL for a key not in ``keys``."""
+        raise NotImplementedError
+
+    def setup(self, keys: list[str]) -> list[str]:
+        """Statements to run before the queries (DuckDB: the ENUM type ``lookup`` casts to)."""
+        return []
+
+
+class DuckDB(Dialect):
+    name = "duckdb"
+
+    def transform(self, xs: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="list_transform", expressions=[xs, lam(body, var)])
+
+    def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
+        return exp.Coalesce(this=exp.Anonymous(this="list_bit_or", expressions=[xs]), expressions=[lit(0)])
+
+    def all_in(self, xs: exp.Expression, known: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="list_has_all", expressions=[known, xs])
+
+    def add_months(self, day: exp.Expression, months: int) -> exp.Expression:
+        interval = exp.Interval(this=lit(str(months)), unit=exp.var("MONTH"))
+        return cast(exp.Add(this=day, expression=interval), "date")
+
+    def full_match(self, text: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.Anonymous(this="regexp_full_match", expressions=[text, lit(pattern)])
+
+    def squash_spaces(self, text: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="regexp_replace", expressions=[text, lit(SPACES), lit(" "), lit("g")])
+
+    def explode(self, xs: exp.Expression, name: str) -> exp.Expression:
+        return alias(exp.Anonymous(this="unnest", expressions=[xs]), name)
+
+    def parse_json(self, text: exp.Expression, duck_type: str, spark_type: str) -> exp.Expression:
+        parsed = exp.Anonymous(this="from_json", expressions=[text, lit(duck_type)])
+        return exp.Anonymous(this="try", expressions=[parsed])
+
+    def to_json(self, value: exp.Expression) -> exp.Expression:
+        return cast(exp.Anonymous(this="to_json", expressions=[value]), "varchar")
+
+    def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
+        # an ENUM cast is one hash lookup per value; the code then indexes a constant list
+        code = exp.Anonymous(
+            this="enum_code", expressions=[exp.TryCast(this=key, to=exp.DataType.build(LOOKUP_TYPE, udt=True))]
+        )
+        index = exp.Add(this=code, expression=lit(1))
+        return exp.Anonymous(this="list_extract", expressions=[array([lit(v) for v in values]), index])
+
+    def setup(self, keys: list[str]) -> list[str]:
+        quoted = ", ".join("'" + k.replace("'", "''") + "'" for k in keys)
+        return [f"DROP TYPE IF EXISTS {LOOKUP_TYPE}", f"CREATE TYPE {LOOKUP_TYPE} AS ENUM ({quoted})"]
+
+
+class Spark(Dialect):
+    name = "spark"
+
+    def transform(self, xs: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="transform", expressions=[xs, lam(body, var)])
+
+    def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
+        merge = lam(exp.BitwiseOr(this=exp.column("acc_"), expression=exp.column("x_")), "acc_", "x_")
+        return exp.Anonymous(this="aggregate", expressions=[xs, lit(0), merge])
+
+    def overlaps(self, xs: exp.Expression, ys: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="arrays_overlap", expressions=[xs, ys])
+
+    def all_in(self, xs: exp.Expression, known: exp.Expression) -> exp.Expression:
+        rest = exp.Anonymous(this="array_except", expressions=[xs, known])
+        return exp.EQ(this=exp.ArraySize(this=rest), expression=lit(0))
+
+    def add_months(self, day: exp.Expression, months: int) -> exp.Expression:
+        return exp.Anonymous(this="add_months", expressions=[day, lit(months)])
+
+    def full_match(self, text: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpLike(this=text, expression=lit(f"^(?:{pattern})$"))
+
+    def squash_spaces(self, text: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="regexp_replace", expressions=[text, lit(SPACES), lit(" ")])
+
+    def parse_json(self, text: exp.Expression, duck_type: str, spark_type: str) -> exp.Expression:
+        return exp.Anonymous(this="from_json", expressions=[text, lit(spark_type)])
+
+    def to_json(self, value: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="to_json", expressions=[value])
+
+    def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
+        table = exp.Anonymous(
+            this="map_from_arrays", expressions=[array([lit(k) for k in keys]), array([lit(v) for v in values])]
+        )
+        return exp.Anonymous(this="element_at", expressions=[table, key])
+
+
+DIALECTS: dict[str, Dialect] = {"duckdb": DuckDB(), "spark": Spark()}
+
+
+def select(
+    items: list[exp.Expression], source: exp.Expression | str, where: exp.Expression | None = None
+) -> exp.Select:
+    """SELECT items FROM source [WHERE ...], built without copying the (large) expressions."""
+    table: exp.Expression = exp.Table(this=exp.to_identifier(source)) if isinstance(source, str) else source
+    query = exp.Select(expressions=items, from_=exp.From(this=table))
+    if where is not None:
+        query.set("where", exp.Where(this=where))
+    return query
+
+
+def subquery(query: exp.Select, name: str) -> exp.Subquery:
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))

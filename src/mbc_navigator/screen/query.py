@@ -1,0 +1,98 @@
+"""The whole screening query, stage by stage: raw -> checked -> derived facts -> verdicts -> statuses and lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.screen.dialects import Dialect, alias, col, lit, select, subquery
+from mbc_navigator.screen.prep import FILE, ID, ROW, Prep
+from mbc_navigator.screen.sqlgen import (
+    Fields,
+    RuleSql,
+    and_,
+    case,
+    coalesce,
+    is_null,
+    mask_expr,
+    mask_when_null,
+    not_,
+    union,
+)
+
+
+@dataclass(frozen=True)
+class ScreenQueries:
+    """``output``: one row per valid patient; ``rejects``: one row per problem of an invalid row."""
+
+    output: str
+    rejects: str
+    columns: tuple[str, ...]
+    setup: tuple[str, ...] = ()
+
+
+def build(
+    kb: KnowledgeBase, dialect: Dialect, layout: dict[str, str], source: str, json_lists: bool = False
+) -> ScreenQueries:
+    """Compile the knowledge base's criteria for ``source`` (a table or view with ``row_``, ``file_`` and the
+    input columns described by ``layout``). ``json_lists``: write missing lists as JSON text (CSV output)."""
+    fields = Fields(kb)
+    prep = Prep(kb, dialect, fields)
+    hints = {"her2": prep.her2_bits()}
+
+    def checked() -> exp.Select:  # built twice: a sqlglot node has one parent
+        return prep.checked(prep.raw(layout, source))
+
+    inline = RuleSql(kb, dialect, fields, hints, derived_columns=False)
+    derived_cols: list[exp.Expression] = [exp.Star()]
+    for name in kb.vocab.derived:
+        v = inline.derived_val(name)
+        if v.lo is not None and v.hi is not None:
+            derived_cols += [alias(v.lo, f"{name}__lo"), alias(v.hi, f"{name}__hi")]
+        else:
+            derived_cols.append(alias(v.value, name))
+        derived_cols.append(alias(mask_expr(v.mask), f"{name}__m"))
+    valid_rows = select([exp.Star()], subquery(checked(), "checked_"), where=col("valid_"))
+    derived = select(derived_cols, subquery(valid_rows, "valid_rows_"))
+
+    rules = RuleSql(kb, dialect, fields, hints, derived_columns=True)
+    verdict_cols: list[exp.Expression] = [col(ID)]
+    out_cols: list[exp.Expression] = [col(ID)]
+    names = [ID]
+    for rid, reg in kb.regimens.items():
+        vals = [rules.compile(c.rule.tree) for c in reg.criteria]
+        verdict = and_(*[v.value for v in vals]) if vals else lit(True)
+        mask, bits = union([mask_when_null(v) for v in vals])
+        verdict_cols += [alias(verdict, f"{rid}__v"), alias(mask_expr(mask), f"{rid}__mk")]
+        v_col = col(f"{rid}__v")
+        status = case(
+            [(coalesce(v_col, False), lit("eligible")), (not_(coalesce(col(f"{rid}__v"), True)), lit("ineligible"))],
+            lit("needs_info"),
+        )
+        missing = fields.to_list(dialect, case([(is_null(col(f"{rid}__v")), col(f"{rid}__mk"))], lit(0)), bits)
+        if json_lists:
+            missing = dialect.to_json(missing)
+        out_cols += [alias(status, rid), alias(missing, f"{rid}__missing")]
+        names += [rid, f"{rid}__missing"]
+    verdicts = select(verdict_cols, subquery(derived, "derived_"))
+    output = select(out_cols, subquery(verdicts, "verdicts_"))
+
+    invalid = select(
+        [col(ROW), col(FILE), col(ID), dialect.explode(col("problems_"), "p_")],
+        subquery(checked(), "checked_"),
+        where=not_(col("valid_")),
+    )
+    rejects = select(
+        [
+            alias(col(ROW), "row"),
+            alias(col(FILE), "file"),
+            col(ID),
+            alias(exp.Dot(this=exp.column("p_"), expression=exp.to_identifier("field")), "field"),
+            alias(exp.Dot(this=exp.column("p_"), expression=exp.to_identifier("reason")), "reason"),
+        ],
+        subquery(invalid, "invalid_"),
+    )
+    setup = tuple(dialect.setup(prep.drug_table()[0]))
+    return ScreenQueries(dialect.sql(output), dialect.sql(rejects), tuple(names), setup)

@@ -1,0 +1,135 @@
+"""``mbcnav screen`` end to end: CSV, NDJSON, Parquet and folders give the same answers; rejects, counts,
+usage errors, and an interrupted write that leaves nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from mbc_navigator.cli.main import main
+from mbc_navigator.screen.output import atomic
+from tests.test_screen_cohorts import KB, random_cohort, write_parquet
+from tests.test_screen_duckdb import check_agrees
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "cohort"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return json.dumps(value, default=lambda d: d.isoformat())
+    return str(value)
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _text(v) for k, v in row.items()})
+
+
+def write_ndjson(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, default=lambda d: d.isoformat()) + "\n")
+
+
+def read_csv_output(path: Path) -> dict[str, dict[str, tuple[str, list[str]]]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return {
+            r["patient_id"]: {rid: (r[rid], json.loads(r[f"{rid}__missing"])) for rid in KB.regimens}
+            for r in csv.DictReader(f)
+        }
+
+
+def rejected_ids(path: Path) -> set[str]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return {r["patient_id"] for r in csv.DictReader(f)}
+
+
+def screen_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["screen", *args, "--format", "json"]) == 0
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_text_inputs_agree_with_the_python_evaluator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    rows = random_cohort(seed=11, size=150)
+    src = tmp_path / f"cohort.{fmt}"
+    (write_csv if fmt == "csv" else write_ndjson)(rows, src)
+    report = screen_json(capsys, str(src), "--out", str(tmp_path / "out.csv"))
+    assert report["rows_in"] == 150 == report["rows_screened"] + report["rows_rejected"]
+    check_agrees(rows, read_csv_output(tmp_path / "out.csv"), rejected_ids(tmp_path / "out.rejects.csv"))
+
+
+def test_a_folder_of_parquet_files_is_one_cohort(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = random_cohort(seed=3, size=120)
+    (tmp_path / "in").mkdir()
+    write_parquet(rows[:70], tmp_path / "in" / "a.parquet")
+    write_parquet(rows[70:], tmp_path / "in" / "b.parquet")
+    report = screen_json(capsys, str(tmp_path / "in"), "--out", str(tmp_path / "out.parquet"))
+    assert report["rows_in"] == 120 == report["rows_screened"] + report["rows_rejected"]
+    total = {rid: sum(c.values()) for rid, c in report["summary"].items()}
+    assert set(total.values()) == {report["rows_screened"]}
+
+
+def test_rejects_name_row_patient_field_and_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [
+        {"patient_id": "ok", "her2": "positive", "extent": "metastatic"},
+        {"patient_id": "bad-her2", "her2": "maybe"},
+        {"patient_id": "bad-date", "recurrence_date": "2024-02-30"},
+        {"patient_id": "", "er": "positive"},
+    ]
+    src = tmp_path / "c.csv"
+    write_csv(rows, src)
+    report = screen_json(capsys, str(src), "--out", str(tmp_path / "o.parquet"))
+    assert (report["rows_in"], report["rows_screened"], report["rows_rejected"]) == (4, 1, 3)
+    with (tmp_path / "o.rejects.csv").open(newline="", encoding="utf-8") as f:
+        rejects = [(r["row"], r["patient_id"], r["field"]) for r in csv.DictReader(f)]
+    assert sorted(rejects) == [("2", "bad-her2", "her2"), ("3", "bad-date", "recurrence_date"), ("4", "", "patient_id")]
+    got = duckdb.sql(f"SELECT patient_id, trastuzumab FROM read_parquet('{tmp_path / 'o.parquet'}')").fetchall()
+    assert got == [("ok", "eligible")]
+
+
+def test_bad_arguments_and_columns_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "c.csv"
+    write_csv([{"patient_id": "a", "her2_status": "positive"}], src)
+    assert main(["screen", str(src), "--out", str(tmp_path / "o.parquet")]) == 2
+    assert "her2_status: is not a profile field" in capsys.readouterr().err
+    assert main(["screen", str(src), "--out", str(tmp_path / "o.txt")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["screen", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "INPUT" in capsys.readouterr().err
+    assert not list(tmp_path.glob("o.*"))
+
+
+def test_an_interrupted_write_leaves_the_old_output_whole(tmp_path: Path) -> None:
+    out = tmp_path / "result.parquet"
+    out.write_text("the previous complete result")
+    with pytest.raises(KeyboardInterrupt), atomic(out) as tmp:
+        tmp.write_text("half of a new res")
+        raise KeyboardInterrupt
+    assert out.read_text() == "the previous complete result"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.parquet"]
+
+
+def test_the_example_cohorts_screen_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The files in examples/cohort (the README's example) give the same summary as Parquet and as CSV."""
+    a = screen_json(capsys, str(EXAMPLES / "cohort.parquet"), "--out", str(tmp_path / "a.parquet"))
+    b = screen_json(capsys, str(EXAMPLES / "cohort.csv"), "--out", str(tmp_path / "b.csv"))
+    assert a["summary"] == b["summary"] and a["rows_screened"] == b["rows_screened"] > 0
