@@ -74,7 +74,7 @@ def fill_as_patient(page: Page, server: LiveServer) -> None:
     """A woman with secondary HER2 positive cancer in the bones who does not know her hormone receptors or her
     earlier treatments, answering with the mouse as most people do."""
     page.goto(server.url + "/check")
-    page.get_by_label("Female").check()
+    page.get_by_label("A woman").check()
     page.get_by_label("past the menopause").check()
     page.get_by_role("button", name="Next: The cancer").click()
     page.get_by_label("spread to other parts of the body (secondary)").check()
@@ -125,7 +125,7 @@ def test_keyboard_only(page: Page, server: LiveServer) -> None:
 
     tab_to("input[name=sex]")  # lands on the checked answer: "I don't know" until one is chosen
     assert page.evaluate("document.activeElement.value") == ""
-    page.keyboard.press("ArrowDown")  # radio groups move with arrow keys, wrapping round to "Female"
+    page.keyboard.press("ArrowDown")  # radio groups move with arrow keys, wrapping round to "A woman"
     assert page.is_checked("#sex-1")
     tab_to("button[value=next]")
     page.keyboard.press("Enter")
