@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,9 @@ def test_access_log_holds_no_profile_content(server: LiveServer) -> None:
     secret = "2019-07-13"
     post(server, "/api/v1/assess?today=2026-01-02", {"recurrence_date": secret, "her2": "positive"})
     httpx.post(server.url + "/check", data={"step": "3", "recurrence_date": secret, "go": "results"})
-    log = server.log_text()
+    deadline = time.monotonic() + 5  # the line is written once the response has gone out
+    while "POST /check 200" not in (log := server.log_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "POST /api/v1/assess 200" in log and "POST /check 200" in log
     assert secret not in log and "2026-01-02" not in log and "positive" not in log
 
