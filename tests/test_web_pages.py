@@ -200,3 +200,11 @@ def test_search_api_on_the_live_server(server: LiveServer) -> None:
     assert len(data["results"]) == 3 and data["ranking"] == "combined"
     assert {"source", "heading", "text", "score"} <= set(data["results"][0])
     assert httpx.get(server.url + "/api/v1/search", params={"q": ""}).status_code == 422
+
+
+def test_warnings_for_men_and_brain_spread_are_shown(server: LiveServer) -> None:
+    page = check(server, sex="male", extent="metastatic", her2="positive", metastatic_sites=["brain"]).text
+    warnings = page.split('id="warnings-h"')[1].split("</section>")[0]
+    assert 'class="warning warning-men"' in warnings
+    assert 'class="warning warning-brain_spinal_cord"' in warnings
+    assert 'class="warning warning-stale_source"' in warnings
