@@ -199,11 +199,17 @@ def test_axe_on_every_step_results_and_questions(page: Page, server: LiveServer)
 
 def test_axe_on_errors_and_clinician_results(page: Page, server: LiveServer) -> None:
     page.goto(server.url + "/clinician")
-    page.get_by_label("Profile (JSON)").fill('{"her2": "positive", "extent": "metastatic", "sex": "male"}')
+    box = page.get_by_label("Profile or FHIR Bundle (JSON)")
+    box.fill('{"her2": "positive", "extent": "metastatic", "sex": "male"}')
     page.get_by_role("button", name="Assess", exact=True).click()
     assert page.locator("table.criteria-table tbody tr").count() == 17
     assert_accessible(page)
-    page.get_by_label("Profile (JSON)").fill('{"her2": "yes"}')
+    bundle = ROOT / "tests" / "data" / "fhir" / "mcode-jenny-m-secondary.json"
+    page.get_by_label("Profile or FHIR Bundle (JSON)").fill(bundle.read_text())
+    page.get_by_role("button", name="Assess", exact=True).click()
+    assert page.get_by_role("heading", name="From the FHIR record").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Profile or FHIR Bundle (JSON)").fill('{"her2": "yes"}')
     page.get_by_role("button", name="Assess", exact=True).click()
     assert page.get_by_role("alert").is_visible()
     assert_accessible(page)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from pathlib import Path
 
 import httpx
 import pytest
@@ -208,3 +209,17 @@ def test_warnings_for_men_and_brain_spread_are_shown(server: LiveServer) -> None
     assert 'class="warning warning-men"' in warnings
     assert 'class="warning warning-brain_spinal_cord"' in warnings
     assert 'class="warning warning-stale_source"' in warnings
+
+
+def test_clinician_view_reads_a_fhir_bundle_with_provenance(server: LiveServer) -> None:
+    bundle = Path(__file__).parent / "data" / "fhir" / "mcode-jenny-m-secondary.json"
+    page = httpx.post(server.url + "/clinician", data={"profile": bundle.read_text(), "today": "2026-11-22"})
+    assert page.status_code == 200
+    assert "From the FHIR record" in page.text
+    assert "Observation/tumor-marker-test-er-jenny-m" in page.text
+    assert "Codes not understood" in page.text
+    conflict = Path(__file__).parent / "data" / "fhir" / "her2-conflict.json"
+    page = httpx.post(server.url + "/clinician", data={"profile": conflict.read_text()})
+    assert "Results that disagree (left unknown)" in page.text
+    bad = httpx.post(server.url + "/clinician", data={"profile": '{"resourceType": "Bundle", "type": "nonsense"}'})
+    assert bad.status_code == 422 and "Bundle" in bad.text

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from mbc_navigator.cli.render import drug_info
 from mbc_navigator.engine.assess import knowledge_summary
 from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.fhir.api import assess_bundle
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.search import Searcher
@@ -196,7 +197,12 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         try:
             today = date.fromisoformat(today_text) if today_text else None
             raw = _profile_text(text)
-            result = assess_raw(raw, kb, today)
+            if raw.get("resourceType") == "Bundle":  # a FHIR record: read it, and show where each fact came from
+                status, result = assess_bundle(raw, kb, today)
+                if status != 200:
+                    raise HTTPProblem(status, result["detail"])
+            else:
+                result = assess_raw(raw, kb, today)
         except (HTTPProblem, ValueError) as exc:
             problems = exc.problems if isinstance(exc, HTTPProblem) else [{"field": "today", "message": str(exc)}]
             return html(
@@ -209,7 +215,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
                 profile_text=text,
                 today=today_text,
             )
-        pretty = orjson.dumps(raw, option=orjson.OPT_INDENT_2).decode()
+        pretty = text if "fhir" in result else orjson.dumps(raw, option=orjson.OPT_INDENT_2).decode()
         return html(
             "clinician.html",
             **base,
