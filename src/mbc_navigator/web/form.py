@@ -39,7 +39,8 @@ class Question:
         return self.fact.name
 
 
-def _one(form: Form, key: str) -> str:
+def one(form: Form, key: str) -> str:
+    """The last answer given for a field, trimmed ("" when none)."""
     values = form.get(key) or [""]
     return values[-1].strip()
 
@@ -56,22 +57,22 @@ def questions(kb: KnowledgeBase, topic: str, form: Form) -> list[Question]:
         fact = facts[name]
         if fact.type == "enum":
             choices = [(v, fact.value_labels.get(v, v)) for v in fact.values] + [("", "I don't know")]
-            out.append(Question(fact, choices, _one(form, name)))
+            out.append(Question(fact, choices, one(form, name)))
         elif fact.type == "bool":
-            out.append(Question(fact, _bool_choices(), _one(form, name)))
+            out.append(Question(fact, _bool_choices(), one(form, name)))
         elif fact.type == "enum_list":
             choices = [(v, fact.value_labels.get(v, v.replace("_", " "))) for v in fact.values]
             out.append(Question(fact, choices, [v for v in form.get(name, []) if v]))
         else:  # date, treatments: drawn by their own template parts
-            out.append(Question(fact, [], _one(form, name)))
+            out.append(Question(fact, [], one(form, name)))
     return out
 
 
 def rows(form: Form) -> int:
     """How many treatment rows to draw: the ones filled in, at least the default, one more when asked."""
-    text = _one(form, "t_rows")
+    text = one(form, "t_rows")
     n = int(text) if text.isdigit() else DEFAULT_ROWS
-    filled = max((i + 1 for i in range(MAX_ROWS) if _one(form, f"t{i}_drugs")), default=0)
+    filled = max((i + 1 for i in range(MAX_ROWS) if one(form, f"t{i}_drugs")), default=0)
     return max(min(n, MAX_ROWS), filled, 1)
 
 
@@ -81,18 +82,18 @@ def to_profile(kb: KnowledgeBase, form: Form) -> dict[str, Any]:
     for fact in kb.facts.base:
         name = fact.name
         if fact.type in ("enum", "bool", "date"):
-            value = _one(form, name)
+            value = one(form, name)
             if value:
                 raw[name] = {"true": True, "false": False}.get(value, value) if fact.type == "bool" else value
         elif fact.type == "enum_list":
             picked = [v for v in form.get(name, []) if v]
-            state = _one(form, f"{name}_state")
+            state = one(form, f"{name}_state")
             if picked:
                 raw[name] = picked
             elif state == NONE:
                 raw[name] = []
         elif fact.type == "treatments":
-            state = _one(form, "treatments_state")
+            state = one(form, "treatments_state")
             treatments = _treatments(form)
             if treatments:
                 raw[name] = treatments
@@ -104,18 +105,18 @@ def to_profile(kb: KnowledgeBase, form: Form) -> dict[str, Any]:
 def _treatments(form: Form) -> list[dict[str, Any]]:
     out = []
     for i in range(MAX_ROWS):
-        drugs = [d.strip() for d in _one(form, f"t{i}_drugs").replace("+", ",").split(",") if d.strip()]
+        drugs = [d.strip() for d in one(form, f"t{i}_drugs").replace("+", ",").split(",") if d.strip()]
         if not drugs:
             continue
         item: dict[str, Any] = {"drugs": drugs}
-        setting = _one(form, f"t{i}_setting")
+        setting = one(form, f"t{i}_setting")
         if setting:
             item["setting"] = setting
         for part, key in (("start", "start_date"), ("end", "end_date")):
-            value = _one(form, f"t{i}_{part}")
+            value = one(form, f"t{i}_{part}")
             if value:
                 item[key] = value
-        ongoing = _one(form, f"t{i}_ongoing")
+        ongoing = one(form, f"t{i}_ongoing")
         if ongoing in ("true", "false"):
             item["ongoing"] = ongoing == "true"
         elif ongoing:

@@ -108,7 +108,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
             glossary=glossary_for(list(names)),
             rows=F.rows(form_data),
             form=form_data,
-            one=F._one,
+            one=F.one,
             hidden=F.hidden_fields(form_data, topic),
             problems=problems or [],
         )
@@ -139,11 +139,11 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
     @router.post("/check")
     async def check_step(request: Request) -> HTMLResponse:
         data = await read_form(request)
-        if F._one(data, "profile"):
-            data = {**F.from_profile(kb, _profile_text(F._one(data, "profile"))), "go": data.get("go", ["0"])}
-        step_text = F._one(data, "step")
+        if F.one(data, "profile"):
+            data = {**F.from_profile(kb, _profile_text(F.one(data, "profile"))), "go": data.get("go", ["0"])}
+        step_text = F.one(data, "step")
         index = int(step_text) if step_text.isdigit() and int(step_text) < len(F.TOPICS) else 0
-        go = F._one(data, "go")
+        go = F.one(data, "go")
         if go == "add_treatment":
             data["t_rows"] = [str(F.rows(data) + 1)]
             return step_page(data, index)
@@ -181,7 +181,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
     @router.post("/questions")
     async def questions_page(request: Request) -> HTMLResponse:
         data = await read_form(request)
-        raw = _profile_text(F._one(data, "profile") or "{}")
+        raw = _profile_text(F.one(data, "profile") or "{}")
         result = assess_raw(raw, kb, None)
         return html("questions.html", **base, title="Questions to ask your care team", result=result)
 
@@ -192,8 +192,8 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
     @router.post("/clinician")
     async def clinician(request: Request) -> HTMLResponse:
         data = await read_form(request)
-        text = F._one(data, "profile") or "{}"
-        today_text = F._one(data, "today")
+        text = F.one(data, "profile") or "{}"
+        today_text = F.one(data, "today")
         try:
             today = date.fromisoformat(today_text) if today_text else None
             raw = _profile_text(text)
@@ -229,7 +229,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
     @router.post("/profile.json")
     async def download_profile(request: Request) -> Response:
         data = await read_form(request)
-        raw = _profile_text(F._one(data, "profile") or "{}")
+        raw = _profile_text(F.one(data, "profile") or "{}")
         assess_raw(raw, kb, None)  # only a valid profile is offered for download
         body = orjson.dumps(raw, option=orjson.OPT_INDENT_2)
         return Response(
