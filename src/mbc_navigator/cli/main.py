@@ -23,6 +23,7 @@ from mbc_navigator.cli.errors import EXIT_BUG, EXIT_INPUT, EXIT_OK, UsageError
 from mbc_navigator.cli.profile_input import InputError, add_profile_flags, fhir_output, profile_from_args
 from mbc_navigator.engine import assess
 from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.engine.drug_info import drug_info
 from mbc_navigator.knowledge import check as kb_check
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase, KnowledgeError, load
@@ -143,7 +144,7 @@ def cmd_drug(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     if drug is None:
         known = ", ".join(sorted(d.name for d in kb.drugs.values()))
         raise UsageError(f"NAME: {name!r} is not a drug the knowledge base knows (generic or brand); known: {known}")
-    info = render.drug_info(kb, drug)
+    info = drug_info(kb, drug)
     if _format(args) == "json":
         _print_json(info)
     else:

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from mbc_navigator.cli.render import drug_info
 from mbc_navigator.engine import assess
 from mbc_navigator.engine.assess import knowledge_summary
 from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.engine.drug_info import drug_info
 from mbc_navigator.engine.encode import assessment_json
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase

@@ -18,9 +18,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from mbc_navigator.cli.render import drug_info
 from mbc_navigator.engine.assess import knowledge_summary
 from mbc_navigator.engine.cites import cite_json
+from mbc_navigator.engine.drug_info import drug_info
 from mbc_navigator.fhir.api import assess_bundle
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase
