@@ -45,3 +45,24 @@ def test_duckdb_agrees_with_the_python_evaluator(rows: list[dict[str, Any]]) -> 
         rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
         check_agrees(rows, read_output(out), rejected)
         assert report.rows_in == len(rows) == report.screened + report.rejected
+
+
+def test_blank_drug_names_are_rejected_beside_known_and_unknown_names(tmp_path: Path) -> None:
+    """A blank or missing drug name is refused as the Python reader refuses it, whatever names stand beside it."""
+    lists: list[list[str | None]] = [
+        ["trastuzumab", "  "],
+        ["Unknownumab", ""],
+        [None, "Kadcyla"],
+        ["Unknownumab"],
+        ["  Enhertu ", "letrozole"],
+    ]
+    rows = [
+        {"patient_id": f"p{i}", "her2": "positive", "prior_treatments": [{"drugs": drugs, "setting": "advanced"}]}
+        for i, drugs in enumerate(lists)
+    ]
+    src, out = tmp_path / "cohort.parquet", tmp_path / "out.parquet"
+    write_parquet(rows, src)
+    report = screen(KB, src, out)
+    rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+    assert rejected == {"p0", "p1", "p2"}
+    check_agrees(rows, read_output(out), rejected)

@@ -52,6 +52,8 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
 
 SPACES = "[ \t\r\n]+"
 LOOKUP_TYPE = "mbcnav_drug_name"
+STATUS_TYPE = "mbcnav_status"  # the statuses, and the missing fields' names, as DuckDB ENUMs: written
+FIELD_TYPE = "mbcnav_field"  # to Parquet as plain strings, several times faster than VARCHARs
 
 
 class Dialect:
@@ -72,8 +74,12 @@ class Dialect:
         raise NotImplementedError
 
     def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
-        """Bitwise OR of a list of integers; 0 for an empty list."""
+        """Bitwise OR of a list of integers, NULL items skipped; 0 for an empty list."""
         raise NotImplementedError
+
+    def count_known(self, xs: exp.Expression) -> exp.Expression:
+        """How many items of ``xs`` are not NULL."""
+        return self.size(self.filter(xs, "k_", exp.Not(this=exp.Is(this=exp.column("k_"), expression=exp.Null()))))
 
     def contains(self, xs: exp.Expression, item: exp.Expression) -> exp.Expression:
         return exp.ArrayContains(this=xs, expression=item)
@@ -114,8 +120,17 @@ class Dialect:
         """``values[i]`` where ``key == keys[i]``; NULL for a key not in ``keys``."""
         raise NotImplementedError
 
-    def setup(self, keys: list[str]) -> list[str]:
-        """Statements to run before the queries (DuckDB: the ENUM type ``lookup`` casts to)."""
+    def label(self, text: str, kind: str) -> exp.Expression:
+        """A constant of a closed set (``STATUS_TYPE`` or ``FIELD_TYPE``)."""
+        return lit(text)
+
+    def labels(self, kind: str) -> exp.DataType:
+        """The type of a list of ``label``s."""
+        return exp.DataType.build("array<varchar>")
+
+    def setup(self, enums: dict[str, list[str]]) -> list[str]:
+        """Statements to run before the queries (DuckDB: ``LOOKUP_TYPE`` of the drug names, ``STATUS_TYPE``
+        and ``FIELD_TYPE``, each with its values)."""
         return []
 
 
@@ -127,6 +142,9 @@ class DuckDB(Dialect):
 
     def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
         return exp.Coalesce(this=exp.Anonymous(this="list_bit_or", expressions=[xs]), expressions=[lit(0)])
+
+    def count_known(self, xs: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="list_count", expressions=[xs])
 
     def all_in(self, xs: exp.Expression, known: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="list_has_all", expressions=[known, xs])
@@ -159,9 +177,18 @@ class DuckDB(Dialect):
         index = exp.Add(this=code, expression=lit(1))
         return exp.Anonymous(this="list_extract", expressions=[array([lit(v) for v in values]), index])
 
-    def setup(self, keys: list[str]) -> list[str]:
-        quoted = ", ".join("'" + k.replace("'", "''") + "'" for k in keys)
-        return [f"DROP TYPE IF EXISTS {LOOKUP_TYPE}", f"CREATE TYPE {LOOKUP_TYPE} AS ENUM ({quoted})"]
+    def label(self, text: str, kind: str) -> exp.Expression:
+        return exp.Cast(this=lit(text), to=exp.DataType.build(kind, udt=True))
+
+    def labels(self, kind: str) -> exp.DataType:
+        return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[exp.DataType.build(kind, udt=True)], nested=True)
+
+    def setup(self, enums: dict[str, list[str]]) -> list[str]:
+        out = []
+        for name, values in enums.items():
+            quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+            out += [f"DROP TYPE IF EXISTS {name}", f"CREATE TYPE {name} AS ENUM ({quoted})"]
+        return out
 
 
 class Spark(Dialect):
@@ -171,7 +198,8 @@ class Spark(Dialect):
         return exp.Anonymous(this="transform", expressions=[xs, lam(body, var)])
 
     def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
-        merge = lam(exp.BitwiseOr(this=exp.column("acc_"), expression=exp.column("x_")), "acc_", "x_")
+        item = exp.Coalesce(this=exp.column("x_"), expressions=[lit(0)])
+        merge = lam(exp.BitwiseOr(this=exp.column("acc_"), expression=item), "acc_", "x_")
         return exp.Anonymous(this="aggregate", expressions=[xs, lit(0), merge])
 
     def overlaps(self, xs: exp.Expression, ys: exp.Expression) -> exp.Expression:

@@ -150,11 +150,7 @@ class Prep:
         def field(key: str) -> exp.Expression:
             return dot(r, key) if key in present else exp.Null()
 
-        drugs = (
-            self.d.transform(field("drugs"), "x_", cast(exp.column("x_"), "varchar"))
-            if "drugs" in present
-            else cast(exp.Null(), "array<varchar>")
-        )
+        drugs = cast(field("drugs"), "array<varchar>") if "drugs" in present else cast(exp.Null(), "array<varchar>")
         keys, values = self.drug_table()
         codes = self.d.transform(drugs, "x_", self.d.lookup(self._drug_name(exp.column("x_")), keys, values))
         item = self.d.struct(
@@ -260,8 +256,8 @@ class Prep:
             "start_date": self._tdate(t, "start_date"),
             "end_date": end,
             "ongoing": exp.Coalesce(this=self._bool(dot(t, "ongoing")), expressions=[case([(known(end), lit(False))])]),
-            "known": exp.EQ(this=self.d.size(self.d.filter(codes, "c_", is_null(exp.column("c_")))), expression=lit(0)),
-            "bits": self.d.fold_bit_or(self.d.transform(codes, "c_", coalesce(exp.column("c_"), 0))),
+            "known": exp.EQ(this=self.d.count_known(codes), expression=self.d.size(codes)),
+            "bits": self.d.fold_bit_or(codes),
         }
         return self.d.struct(fields)
 

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from mbc_navigator.knowledge.loader import KnowledgeBase
-from mbc_navigator.screen.dialects import Dialect, alias, col, lit, select, subquery
+from mbc_navigator.screen.dialects import (
+    FIELD_TYPE,
+    LOOKUP_TYPE,
+    STATUS_TYPE,
+    Dialect,
+    alias,
+    col,
+    lit,
+    select,
+    subquery,
+)
+from mbc_navigator.screen.output import STATUSES
 from mbc_navigator.screen.prep import FILE, ID, ROW, Prep
 from mbc_navigator.screen.sqlgen import (
     Fields,
@@ -68,8 +79,11 @@ def build(
         verdict_cols += [alias(verdict, f"{rid}__v"), alias(mask_expr(mask), f"{rid}__mk")]
         v_col = col(f"{rid}__v")
         status = case(
-            [(coalesce(v_col, False), lit("eligible")), (not_(coalesce(col(f"{rid}__v"), True)), lit("ineligible"))],
-            lit("needs_info"),
+            [
+                (coalesce(v_col, False), dialect.label("eligible", STATUS_TYPE)),
+                (not_(coalesce(col(f"{rid}__v"), True)), dialect.label("ineligible", STATUS_TYPE)),
+            ],
+            dialect.label("needs_info", STATUS_TYPE),
         )
         missing = fields.to_list(dialect, case([(is_null(col(f"{rid}__v")), col(f"{rid}__mk"))], lit(0)), bits)
         if json_lists:
@@ -94,5 +108,6 @@ def build(
         ],
         subquery(invalid, "invalid_"),
     )
-    setup = tuple(dialect.setup(prep.drug_table()[0]))
+    enums = {LOOKUP_TYPE: prep.drug_table()[0], STATUS_TYPE: list(STATUSES), FIELD_TYPE: fields.names}
+    setup = tuple(dialect.setup(enums))
     return ScreenQueries(dialect.sql(output), dialect.sql(rejects), tuple(names), setup)

@@ -17,7 +17,7 @@ from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
 from mbc_navigator.rules.ast import And, Call, Compare, In, IsKnown, ListLit, Literal, Name, Node, Not, Or
 from mbc_navigator.rules.typecheck import PROFILE, TREATMENT, check
 from mbc_navigator.rules.vocabulary import FactSpec
-from mbc_navigator.screen.dialects import Dialect, array, bit_or, col, lit
+from mbc_navigator.screen.dialects import FIELD_TYPE, Dialect, array, bit_or, col, lit
 
 PRIOR = "prior_treatments"
 T = "t_"  # the lambda variable for one earlier treatment
@@ -135,14 +135,14 @@ class Fields:
                 [
                     (
                         exp.NEQ(this=paren(exp.BitwiseAnd(this=paren(mask), expression=lit(bit))), expression=lit(0)),
-                        lit(n),
+                        dialect.label(n, FIELD_TYPE),
                     )
                 ]
             )
             for n, bit in self.bits.items()
             if bit & possible
         ]
-        empty = exp.Cast(this=array([]), to=exp.DataType.build("array<varchar>"))
+        empty = exp.Cast(this=array([]), to=dialect.labels(FIELD_TYPE))
         if not items:
             return empty
         listed = dialect.filter(array(items), "f_", known(exp.column("f_")))
