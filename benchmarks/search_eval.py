@@ -13,7 +13,8 @@ import time
 
 from mbc_navigator.knowledge import default_knowledge
 from mbc_navigator.search.evaluate import evaluate, load_questions, missing_answers
-from mbc_navigator.search.rank import RANKINGS, Searcher
+from mbc_navigator.search.rank import Searcher
+from mbc_navigator.search.settings import RANKINGS
 
 
 def main() -> int:

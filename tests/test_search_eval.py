@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from mbc_navigator.knowledge import KnowledgeBase
-from mbc_navigator.search import Searcher
 from mbc_navigator.search.evaluate import evaluate, load_questions, missing_answers
+from mbc_navigator.search.rank import Searcher
 from mbc_navigator.search.semantic import SemanticIndex, load_model
 
 

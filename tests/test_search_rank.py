@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from mbc_navigator.knowledge import KnowledgeBase
-from mbc_navigator.search import Searcher
 from mbc_navigator.search.lexical import Tokenizer
+from mbc_navigator.search.rank import Searcher
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from mbc_navigator.knowledge import KnowledgeBase
-from mbc_navigator.search import Searcher
+from mbc_navigator.search.rank import Searcher
 from mbc_navigator.search.web import lazy, make_router
 
 

@@ -12,7 +12,7 @@ import sys
 from mbc_navigator.cli.errors import EXIT_OK, UsageError
 from mbc_navigator.cli.render import wrap
 from mbc_navigator.knowledge.loader import KnowledgeBase
-from mbc_navigator.search.rank import MAX_LIMIT, RANKINGS, Searcher
+from mbc_navigator.search.settings import MAX_LIMIT, RANKINGS
 
 MAX_QUESTION = 500
 
@@ -57,6 +57,8 @@ def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     limit = _limit(args.limit)
     if args.ranking not in RANKINGS:
         raise UsageError(f"--ranking: {args.ranking!r} is not allowed; use one of: {', '.join(RANKINGS)}")
+    from mbc_navigator.search.rank import Searcher  # here, not at the top: other commands start without it
+
     searcher = Searcher(kb, args.sources, ranking=args.ranking).load()
     hits = searcher.search(question, limit)
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")

@@ -10,7 +10,6 @@ from typing import Any
 from mbc_navigator.engine.cites import cite_json
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.knowledge.schema import Cite, Drug, DrugClass
-from mbc_navigator.search.passages import cached_passages
 from mbc_navigator.sources import SourcesNotFound, locate
 
 
@@ -50,6 +49,8 @@ def drug_info(kb: KnowledgeBase, drug: Drug) -> dict[str, Any]:
 def _mentions(kb: KnowledgeBase, drug: Drug) -> list[dict[str, Any]]:
     """The passages of the pages that name the drug (or follow one that does, "It ..."), with place and
     topics; none when the sources folder cannot be found."""
+    from mbc_navigator.search.passages import cached_passages  # here: the CLI starts without the search code
+
     try:
         passages = cached_passages(kb, locate())
     except (SourcesNotFound, OSError):

@@ -51,6 +51,7 @@ from mbc_navigator.rules import (
 from mbc_navigator.rules.ast import Name
 
 DATA_DIR = Path(__file__).parent / "data"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader is ten times faster
 KNOWLEDGE_ENV = "MBCNAV_KNOWLEDGE"
 
 M = TypeVar("M", bound=BaseModel)
@@ -150,7 +151,7 @@ def normalise_drug_name(name: str) -> str:
 
 def _read(path: Path, model: type[M], problems: list[str]) -> M | None:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         problems.append(f"{path.name}: file is missing")
         return None

@@ -1,6 +1,5 @@
-"""Passages of the source pages and search over them (lexical BM25, semantic embeddings, combined)."""
+"""Passages of the source pages and search over them (lexical BM25, semantic embeddings, combined).
 
-from mbc_navigator.search.passages import Passage, load_passages
-from mbc_navigator.search.rank import Hit, Searcher
-
-__all__ = ["Hit", "Passage", "Searcher", "load_passages"]
+Import from the submodules (``search.rank.Searcher``, ``search.passages``): this package loads nothing itself,
+so commands that do not search start fast.
+"""

@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from mbc_navigator.search.passages import contains
-from mbc_navigator.search.rank import Hit, Ranking, Searcher
+from mbc_navigator.search.rank import Hit, Searcher
+from mbc_navigator.search.settings import Ranking
 
 QUESTIONS = Path(__file__).resolve().parents[3] / "evaluation" / "search_questions.yaml"
 

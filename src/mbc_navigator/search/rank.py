@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -19,13 +19,11 @@ from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.search import semantic
 from mbc_navigator.search.lexical import Expander, LexicalIndex, Tokenizer
 from mbc_navigator.search.passages import Passage, load_passages
+from mbc_navigator.search.settings import MAX_LIMIT, RANKINGS, Ranking
 from mbc_navigator.search.synonyms import PHRASES, brand_phrases, class_phrases
 
-Ranking = Literal["combined", "lexical", "semantic"]
-RANKINGS: tuple[Ranking, ...] = ("combined", "lexical", "semantic")
 LEXICAL_WEIGHT = 0.4  # chosen on evaluation/search_questions.yaml (0.3 to 0.4 best there; 0.5 a little worse)
 SEMANTIC_FLOOR = 0.25  # a passage no word of the question finds must be at least this close in meaning
-MAX_LIMIT = 50
 
 
 @dataclass(frozen=True)

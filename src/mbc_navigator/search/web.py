@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from mbc_navigator.search.rank import MAX_LIMIT, Searcher
+from mbc_navigator.search.rank import Searcher
+from mbc_navigator.search.settings import MAX_LIMIT
 from mbc_navigator.web.schemas import error_responses
 
 MAX_QUERY = 500

@@ -23,8 +23,8 @@ from mbc_navigator.cds.auth import CdsAuth
 from mbc_navigator.cds.options import CDS_ARGS_ENV, auth_from_args
 from mbc_navigator.fhir import api as fhir_api
 from mbc_navigator.knowledge.loader import KnowledgeBase, load
-from mbc_navigator.search import Searcher
 from mbc_navigator.search import web as search_web
+from mbc_navigator.search.rank import Searcher
 from mbc_navigator.web import api, pages, schemas
 from mbc_navigator.web.http import CorsFor, Guard, HTTPProblem, problem_response
 

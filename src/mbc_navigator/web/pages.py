@@ -24,7 +24,7 @@ from mbc_navigator.engine.drug_info import drug_info
 from mbc_navigator.fhir.api import assess_bundle
 from mbc_navigator.knowledge.export import export
 from mbc_navigator.knowledge.loader import KnowledgeBase
-from mbc_navigator.search import Searcher
+from mbc_navigator.search.rank import Searcher
 from mbc_navigator.search.web import MAX_QUERY, search_json
 from mbc_navigator.web import form as F
 from mbc_navigator.web.api import assess_raw
