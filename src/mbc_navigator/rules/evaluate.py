@@ -15,9 +15,8 @@ from datetime import date
 from typing import Any
 
 from mbc_navigator.rules.ast import And, Call, Compare, In, IsKnown, ListLit, Literal, Name, Node, Not, Or
-from mbc_navigator.rules.typecheck import PROFILE, TREATMENT
 from mbc_navigator.rules.values import Count, Treatment
-from mbc_navigator.rules.vocabulary import FactSpec, Vocabulary
+from mbc_navigator.rules.vocabulary import PROFILE, TREATMENT, FactSpec, Vocabulary
 
 Missing = frozenset[str]
 Result = tuple[Any, Missing]
@@ -111,13 +110,6 @@ class Compiler:
 
     # names -------------------------------------------------------------------------------------------
 
-    def _spec(self, node: Node, scope: str) -> FactSpec | None:
-        if not isinstance(node, Name):
-            return None
-        if scope == TREATMENT and node.name in self.vocab.treatment_fields:
-            return self.vocab.treatment_fields[node.name]
-        return self.vocab.facts.get(node.name)
-
     def _name(self, name: str, scope: str) -> Fn:
         if scope == TREATMENT and name in self.vocab.treatment_fields:
             missing = frozenset({f"{PRIOR}.{name}"})
@@ -158,7 +150,7 @@ class Compiler:
     # comparisons --------------------------------------------------------------------------------------
 
     def _compare(self, op: str, left: Node, right: Node, scope: str) -> Fn:
-        spec_l, spec_r = self._spec(left, scope), self._spec(right, scope)
+        spec_l, spec_r = self.vocab.spec(left, scope), self.vocab.spec(right, scope)
         if spec_l is not None and spec_l.refines and isinstance(right, Literal):
             return self._enum_in(left, scope, spec_l, frozenset({right.value}), negated=op == "!=")
         if spec_r is not None and spec_r.refines and isinstance(left, Literal):
@@ -196,7 +188,7 @@ class Compiler:
         return test
 
     def _in(self, item: Node, collection: Node, scope: str) -> Fn:
-        spec = self._spec(item, scope)
+        spec = self.vocab.spec(item, scope)
         if isinstance(collection, ListLit) and spec is not None:
             allowed = frozenset(i.value for i in collection.items)
             return self._enum_in(item, scope, spec, allowed, negated=False)

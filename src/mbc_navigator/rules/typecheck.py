@@ -4,9 +4,8 @@ operands have types that fit. A typo in the knowledge base fails at load, not on
 from __future__ import annotations
 
 from mbc_navigator.rules.ast import And, Call, Compare, In, IsKnown, ListLit, Literal, Name, Node, Not, Or
-from mbc_navigator.rules.vocabulary import FactSpec, Vocabulary
+from mbc_navigator.rules.vocabulary import PROFILE, TREATMENT, FactSpec, Vocabulary
 
-PROFILE, TREATMENT = "profile", "treatment"
 FUNCTIONS = {
     "count_prior": "count_prior(<condition on one earlier treatment>)",
     "any_prior": "any_prior(<condition on one earlier treatment>)",
@@ -29,13 +28,6 @@ class _Checker:
     def __init__(self, vocab: Vocabulary, derived_types: dict[str, str]) -> None:
         self.vocab = vocab
         self.derived_types = derived_types
-
-    def spec_of(self, node: Node, scope: str) -> FactSpec | None:
-        if isinstance(node, Name):
-            if scope == TREATMENT and node.name in self.vocab.treatment_fields:
-                return self.vocab.treatment_fields[node.name]
-            return self.vocab.facts.get(node.name)
-        return None
 
     def infer(self, node: Node, scope: str) -> str:
         match node:
@@ -96,7 +88,7 @@ class _Checker:
         lt, rt = self.infer(left, scope), self.infer(right, scope)
         if "enum" in (lt, rt):
             fact, other = (left, right) if lt == "enum" else (right, left)
-            spec = self.spec_of(fact, scope)
+            spec = self.vocab.spec(fact, scope)
             assert spec is not None
             if not (isinstance(other, Literal) and isinstance(other.value, str)):
                 raise RuleTypeError(f"compare {spec.name!r} with a quoted value")
@@ -113,7 +105,7 @@ class _Checker:
 
     def _in(self, item: Node, collection: Node, scope: str) -> None:
         it, ct = self.infer(item, scope), self.infer(collection, scope)
-        item_spec, coll_spec = self.spec_of(item, scope), self.spec_of(collection, scope)
+        item_spec, coll_spec = self.vocab.spec(item, scope), self.vocab.spec(collection, scope)
         if ct == "list" and isinstance(collection, ListLit):
             if it == "enum" and item_spec is not None:
                 self._literal_values(item_spec, list(collection.items))

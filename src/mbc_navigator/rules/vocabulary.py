@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mbc_navigator.rules.ast import Node
+from mbc_navigator.rules.ast import Name, Node
+
+PROFILE, TREATMENT = "profile", "treatment"  # where a name is read: the profile, or one earlier treatment
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,11 @@ class Vocabulary:
     treatment_fields: dict[str, FactSpec]
     classes: frozenset[str]
     drugs: frozenset[str]
+
+    def spec(self, node: Node, scope: str) -> FactSpec | None:
+        """The spec of the fact (or, inside ``*_prior``, the treatment field) a name node reads; None otherwise."""
+        if not isinstance(node, Name):
+            return None
+        if scope == TREATMENT and node.name in self.treatment_fields:
+            return self.treatment_fields[node.name]
+        return self.facts.get(node.name)

@@ -15,8 +15,8 @@ from sqlglot import exp
 
 from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
 from mbc_navigator.rules.ast import And, Call, Compare, In, IsKnown, ListLit, Literal, Name, Node, Not, Or
-from mbc_navigator.rules.typecheck import PROFILE, TREATMENT, check
-from mbc_navigator.rules.vocabulary import FactSpec
+from mbc_navigator.rules.typecheck import check
+from mbc_navigator.rules.vocabulary import PROFILE, TREATMENT, FactSpec
 from mbc_navigator.screen.dialects import FIELD_TYPE, Dialect, array, bit_or, col, lit
 
 PRIOR = "prior_treatments"
@@ -273,13 +273,6 @@ class RuleSql:
             case Call(func, args):
                 return self._call(func, args, scope)
 
-    def _spec(self, node: Node, scope: str) -> FactSpec | None:
-        if not isinstance(node, Name):
-            return None
-        if scope == TREATMENT and node.name in self.vocab.treatment_fields:
-            return self.vocab.treatment_fields[node.name]
-        return self.vocab.facts.get(node.name)
-
     def _name(self, name: str, scope: str) -> Val:
         if scope == TREATMENT and name in self.vocab.treatment_fields:
             return Val(col(name, table=T), self.bit(f"{PRIOR}.{name}"))
@@ -290,7 +283,7 @@ class RuleSql:
         return Val(col(name), self.bit(name))
 
     def _compare(self, op: str, left: Node, right: Node, scope: str) -> Val:
-        spec_l, spec_r = self._spec(left, scope), self._spec(right, scope)
+        spec_l, spec_r = self.vocab.spec(left, scope), self.vocab.spec(right, scope)
         if spec_l is not None and spec_l.refines and isinstance(right, Literal):
             return self._enum_in(left, scope, spec_l, frozenset({str(right.value)}), op == "!=")
         if spec_r is not None and spec_r.refines and isinstance(left, Literal):
@@ -332,7 +325,7 @@ class RuleSql:
         return Val(value, v.mask, bits=v.bits)
 
     def _in(self, item: Node, collection: Node, scope: str) -> Val:
-        spec = self._spec(item, scope)
+        spec = self.vocab.spec(item, scope)
         if isinstance(collection, ListLit) and spec is not None:
             return self._enum_in(item, scope, spec, frozenset(str(i.value) for i in collection.items), False)
         a, c = self.compile(item, scope), self.compile(collection, scope)
