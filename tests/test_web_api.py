@@ -197,3 +197,10 @@ def test_fhir_bundle_over_http(server: LiveServer) -> None:
     not_a_bundle = post(server, "/api/v1/assess/fhir", {"resourceType": "Patient"})
     detail = assert_problem(not_a_bundle, 422, "Bundle.resourceType")
     assert "Bundle" in detail[0]["message"]
+
+
+def test_serve_on_a_port_in_use_is_a_clear_error(server: LiveServer) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    proc = subprocess.run([MBCNAV, "serve", "--port", port], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr

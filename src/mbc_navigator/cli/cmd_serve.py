@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import os
+import socket
 import sys
 
 from mbc_navigator.cds.options import CDS_ARGS_ENV, add_serve_flags, auth_from_args
@@ -27,6 +28,17 @@ def register(
     add_serve_flags(p)
 
 
+def _check_free(host: str, port: int) -> None:
+    """Say plainly when the address cannot be used, before anything starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"--host/--port: cannot listen on {host}:{port}: {exc.strerror}; choose another") from None
+
+
 def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     import uvicorn
 
@@ -34,6 +46,7 @@ def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         raise UsageError(f"--port: {args.port} is not a port; allowed: 0 to 65535")
     if not 1 <= args.workers <= 64:
         raise UsageError(f"--workers: {args.workers}; allowed: 1 to 64")
+    _check_free(args.host, args.port)
     auth = auth_from_args(args)  # bad CDS flags stop here, before the server starts
     if args.knowledge:
         os.environ[KNOWLEDGE_ENV] = args.knowledge  # for worker processes, which load it themselves
