@@ -58,6 +58,7 @@ def test_every_page_answers_with_the_disclaimer(server: LiveServer, path: str) -
 def test_unknown_page_is_a_404_page(server: LiveServer) -> None:
     resp = httpx.get(server.url + "/no/such/page", headers=HTML)
     assert resp.status_code == 404 and "Page not found" in resp.text
+    assert DISCLAIMER in resp.text, "error pages carry the disclaimer too"
 
 
 def test_form_walks_topic_by_topic_carrying_answers(server: LiveServer) -> None:

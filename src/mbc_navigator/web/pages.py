@@ -38,11 +38,6 @@ GROUPS = (
 )
 RESULT_LABEL = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
-)
-
-
 def wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/openapi", "/cds-services")):
@@ -50,13 +45,30 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or request.method == "POST"
 
 
-def html(template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(template).render(**context), status_code=status_code, headers=headers)
+class Renderer:
+    """The templates of one app, with what every page shows (the disclaimer, links to the sources)."""
+
+    def __init__(self, helpers: dict[str, Any], base: dict[str, Any]) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(helpers)
+        self.base = base
+
+    def __call__(
+        self, template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
+    ) -> HTMLResponse:
+        body = self.env.get_template(template).render(**self.base, **context)
+        return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 def error_page(request: Request, status: int, problems: list[dict[str, str]]) -> Response:
     titles = {404: "Page not found", 413: "Too much was sent", 500: "Something went wrong"}
-    return html("error.html", status, title=titles.get(status, "That did not work"), status=status, problems=problems)
+    render: Renderer = request.app.state.render
+    return render("error.html", status, title=titles.get(status, "That did not work"), status=status, problems=problems)
 
 
 async def read_form(request: Request) -> F.Form:
@@ -80,7 +92,8 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
     def cite_href(cite: dict[str, Any]) -> str:
         return f"/sources/{page_ids.get(cite['source'], cite['source'])}"
 
-    _env.globals.update(cite_href=cite_href, result_label=RESULT_LABEL)
+    html = Renderer({"cite_href": cite_href, "result_label": RESULT_LABEL}, base)
+    app.state.render = html
 
     def glossary_for(names: list[str]) -> dict[str, list[dict[str, Any]]]:
         out = {}
@@ -98,8 +111,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         return html(
             "check.html",
             422 if problems else 200,
-            **base,
-            title=f"{title}: check which options may fit",
+                        title=f"{title}: check which options may fit",
             topics=F.TOPICS,
             index=index,
             topic=topic,
@@ -120,8 +132,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         ]
         return html(
             "results.html",
-            **base,
-            title="Your results: options to discuss with your care team",
+                        title="Your results: options to discuss with your care team",
             groups=groups,
             result=result,
             drugs=drugs,
@@ -130,7 +141,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
 
     @router.get("/")
     async def home() -> HTMLResponse:
-        return html("index.html", **base, title="Treatments for secondary breast cancer: what the pages say")
+        return html("index.html", title="Treatments for secondary breast cancer: what the pages say")
 
     @router.get("/check")
     async def check_start() -> HTMLResponse:
@@ -183,11 +194,11 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         data = await read_form(request)
         raw = _profile_text(F.one(data, "profile") or "{}")
         result = assess_raw(raw, kb, None)
-        return html("questions.html", **base, title="Questions to ask your care team", result=result)
+        return html("questions.html", title="Questions to ask your care team", result=result)
 
     @router.get("/clinician")
     async def clinician_start() -> HTMLResponse:
-        return html("clinician.html", **base, title="Clinician view", result=None, profile_text="", today="")
+        return html("clinician.html", title="Clinician view", result=None, profile_text="", today="")
 
     @router.post("/clinician")
     async def clinician(request: Request) -> HTMLResponse:
@@ -208,8 +219,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
             return html(
                 "clinician.html",
                 422,
-                **base,
-                title="Clinician view",
+                                title="Clinician view",
                 result=None,
                 problems=problems,
                 profile_text=text,
@@ -218,8 +228,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         pretty = text if "fhir" in result else orjson.dumps(raw, option=orjson.OPT_INDENT_2).decode()
         return html(
             "clinician.html",
-            **base,
-            title="Clinician view",
+                        title="Clinician view",
             result=result,
             profile_text=pretty,
             today=result["knowledge"]["as_of"],
@@ -240,7 +249,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
 
     @router.get("/regimens")
     async def regimens_page() -> HTMLResponse:
-        return html("regimens.html", **base, title="Treatment options", regimens=list(regimens.values()), drugs=drugs)
+        return html("regimens.html", title="Treatment options", regimens=list(regimens.values()), drugs=drugs)
 
     @router.get("/regimens/{regimen_id}")
     async def regimen_page(regimen_id: str) -> HTMLResponse:
@@ -249,8 +258,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         conflicts = [c for c in knowledge_summary(kb, date.today())["conflicts"] if regimen_id in c["bears_on"]]
         return html(
             "regimen.html",
-            **base,
-            title=regimens[regimen_id]["name"],
+                        title=regimens[regimen_id]["name"],
             r=regimens[regimen_id],
             drugs=drugs,
             conflicts=conflicts,
@@ -258,14 +266,14 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
 
     @router.get("/drugs")
     async def drugs_page() -> HTMLResponse:
-        return html("drugs.html", **base, title="Drugs", drugs=sorted(drugs.values(), key=lambda d: d["name"].lower()))
+        return html("drugs.html", title="Drugs", drugs=sorted(drugs.values(), key=lambda d: d["name"].lower()))
 
     @router.get("/drugs/{name}")
     async def drug_page(name: str) -> HTMLResponse:
         drug = kb.find_drug(name)
         if drug is None:
             raise problem(404, "name", f"there is no drug called {name!r} in the knowledge base")
-        return html("drug.html", **base, title=drug.name, d=drugs[drug.id])
+        return html("drug.html", title=drug.name, d=drugs[drug.id])
 
     @router.get("/research")
     async def research_page() -> HTMLResponse:
@@ -274,7 +282,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
             areas.setdefault(item.area, []).append(
                 {"name": item.name, "kind": item.kind, "sources": [cite_json(kb, c) for c in item.sources]}
             )
-        return html("research.html", **base, title="Research into treatment", areas=areas)
+        return html("research.html", title="Research into treatment", areas=areas)
 
     @router.get("/glossary")
     async def glossary_page() -> HTMLResponse:
@@ -282,15 +290,14 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
             {"id": t.id, "term": t.term, "aliases": t.aliases, "definition": [cite_json(kb, c) for c in t.definition]}
             for t in sorted(kb.glossary, key=lambda t: t.term.lower())
         ]
-        return html("glossary.html", **base, title="Glossary", entries=entries)
+        return html("glossary.html", title="Glossary", entries=entries)
 
     @router.get("/sources")
     async def sources_page() -> HTMLResponse:
         summary = knowledge_summary(kb, date.today())
         return html(
             "sources.html",
-            **base,
-            title="Sources",
+                        title="Sources",
             pages=summary["sources"],
             conflicts=summary["conflicts"],
             external=exported["external_sources"],
@@ -308,8 +315,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         conflicts = [c for c in summary["conflicts"] if any(s["source"] == key for s in c["statements"])]
         return html(
             "source.html",
-            **base,
-            title=page["title"] if page else ext["title"] if ext else source_id,
+                        title=page["title"] if page else ext["title"] if ext else source_id,
             page=page,
             ext=ext,
             passages=[q[1] for q in quotes],
@@ -323,12 +329,12 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         if question:  # the searcher is made on first use, off the event loop
             found = await run_in_threadpool(lambda: search_json(searcher(), question, 8))
         title = f"Search: {question}" if question else "Search"
-        return html("search.html", **base, title=title, q=question, found=found)
+        return html("search.html", title=title, q=question, found=found)
 
     @router.get("/api")
     async def api_docs() -> HTMLResponse:
         spec = app.openapi()
-        return html("api.html", **base, title="JSON API", spec=spec, dumps=_pretty)
+        return html("api.html", title="JSON API", spec=spec, dumps=_pretty)
 
     return router
 
