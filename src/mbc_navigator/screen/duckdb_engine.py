@@ -85,8 +85,6 @@ def screen(
 ) -> Report:
     """Screen every row of the cohort; write the output and rejects atomically; return the counts and summary."""
     fmt = output_format(output)
-    if fmt is None:
-        raise inputs.InputProblem(f"--out: {str(output)!r} must end in .parquet or .csv")
     cohort = inputs.find(input_path)
     con = connect(threads, progress)
     src, layout = source_sql(con, kb, cohort)

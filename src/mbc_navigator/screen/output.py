@@ -9,12 +9,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mbc_navigator.screen.inputs import InputProblem
+
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 STATUSES = ("eligible", "needs_info", "ineligible")
 
 
-def output_format(path: Path) -> str | None:
-    return OUTPUT_FORMATS.get(path.suffix.lower())
+def output_format(path: Path) -> str:
+    """"parquet" or "csv", by the output's suffix; any other suffix is bad input named as ``--out``."""
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputProblem(f"--out: {str(path)!r} must end in .parquet or .csv")
+    return fmt
 
 
 def rejects_path(output: Path) -> Path:

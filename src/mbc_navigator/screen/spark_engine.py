@@ -96,8 +96,6 @@ def screen(
 ) -> Report:
     """Screen the cohort on Spark; the output folder and the rejects file appear only when complete."""
     fmt = output_format(output)
-    if fmt is None:
-        raise inputs.InputProblem(f"--out: {str(output)!r} must end in .parquet or .csv")
     cohort = inputs.find(input_path)
     spark = session(master, progress)
     layout = _source(spark, kb, cohort)
