@@ -51,11 +51,12 @@ TREATMENT_TYPE = pa.struct(
 )
 
 
-def treatment() -> st.SearchStrategy[dict[str, Any]]:
+def treatment(clean: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    settings = ["early", "advanced"] if clean else ["early", "advanced", "Advanced"]
     return st.fixed_dictionaries(
         {
             "drugs": st.lists(st.sampled_from(DRUG_NAMES), min_size=1, max_size=3),
-            "setting": st.one_of(st.none(), st.sampled_from(["early", "advanced", "Advanced"])),
+            "setting": st.one_of(st.none(), st.sampled_from(settings)),
             "start_date": st.one_of(st.none(), st.sampled_from(DATES[:2])),
             "end_date": st.one_of(st.none(), st.sampled_from(DATES)),
             "ongoing": st.one_of(st.none(), st.booleans()),
@@ -80,12 +81,23 @@ FIELDS = {
 INVALID = {"enum": BAD, "enum_list": [BAD], "treatments": [{"drugs": [], "setting": "advanced"}]}
 
 
+def consistent(t: dict[str, Any]) -> dict[str, Any]:
+    """A treatment the reader takes: not ongoing with an end date, not ending before it starts."""
+    if t["ongoing"]:
+        t = {**t, "end_date": None}
+    if t["start_date"] and t["end_date"] and t["end_date"] < t["start_date"]:
+        t = {**t, "start_date": t["end_date"], "end_date": t["start_date"]}
+    return t
+
+
 @st.composite
-def patient(draw: st.DrawFn, invalid: bool = True) -> dict[str, Any]:
+def patient(draw: st.DrawFn, invalid: bool = True, clean: bool = False) -> dict[str, Any]:
     """Every field known or unknown; contradictions (HER2 tests, early with sites, men) are kept rare, and with
-    ``invalid`` one row in six gets one value that is not allowed."""
-    row = {name: draw(st.one_of(st.none(), strategy, strategy)) for name, strategy in FIELDS.items()}
-    if draw(st.integers(0, 9)) > 0:
+    ``invalid`` one row in six gets one value that is not allowed. ``clean``: every value exactly as the reader
+    spells it and no contradiction (the rows a cohort survey lets through unchecked)."""
+    fields = {**FIELDS, "prior_treatments": st.lists(treatment(clean).map(consistent), max_size=3)} if clean else FIELDS
+    row = {name: draw(st.one_of(st.none(), strategy, strategy)) for name, strategy in fields.items()}
+    if clean or draw(st.integers(0, 9)) > 0:
         row["her2_ish"] = None if row["her2_ihc"] in ("3+", "1+", "0") else row["her2_ish"]
         if row["her2_ihc"] is not None or row["her2_ish"] is not None:
             row["her2"] = None
@@ -99,8 +111,8 @@ def patient(draw: st.DrawFn, invalid: bool = True) -> dict[str, Any]:
     return row
 
 
-def cohorts(max_size: int = 25, invalid: bool = True) -> st.SearchStrategy[list[dict[str, Any]]]:
-    return st.lists(patient(invalid), min_size=1, max_size=max_size).map(
+def cohorts(max_size: int = 25, invalid: bool = True, clean: bool = False) -> st.SearchStrategy[list[dict[str, Any]]]:
+    return st.lists(patient(invalid and not clean, clean), min_size=1, max_size=max_size).map(
         lambda rows: [{"patient_id": f"p{i}", **row} for i, row in enumerate(rows)]
     )
 

@@ -200,7 +200,7 @@ class Spark(Dialect):
     def fold_bit_or(self, xs: exp.Expression) -> exp.Expression:
         item = exp.Coalesce(this=exp.column("x_"), expressions=[lit(0)])
         merge = lam(exp.BitwiseOr(this=exp.column("acc_"), expression=item), "acc_", "x_")
-        return exp.Anonymous(this="aggregate", expressions=[xs, lit(0), merge])
+        return exp.Anonymous(this="aggregate", expressions=[xs, cast(lit(0), "bigint"), merge])
 
     def overlaps(self, xs: exp.Expression, ys: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="arrays_overlap", expressions=[xs, ys])

@@ -11,7 +11,10 @@ from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen import inputs
 from mbc_navigator.screen.dialects import DIALECTS
 from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
+from mbc_navigator.screen.prep import Prep
 from mbc_navigator.screen.query import build
+from mbc_navigator.screen.sqlgen import Fields
+from mbc_navigator.screen.survey import survey
 
 MEMORY_LIMIT = "1GB"
 REJECT_COLUMNS = ("row", "file", "patient_id", "field", "reason")
@@ -89,11 +92,14 @@ def screen(
     con = connect(threads, progress)
     src, layout = source_sql(con, kb, cohort)
     con.execute(f"CREATE TEMP VIEW cohort_ AS {src}")
-    queries = build(kb, DIALECTS["duckdb"], layout, "cohort_", json_lists=fmt == "csv")
+    dialect = DIALECTS["duckdb"]
+    clean = survey(con, kb, "cohort_", Prep(kb, dialect, Fields(kb)))
+    drug_bits = clean.drug_bits if clean else None
+    queries = build(kb, dialect, layout, "cohort_", json_lists=fmt == "csv", drug_bits=drug_bits)
     for statement in queries.setup:
         con.execute(statement)
     rejects = rejects_path(output)
-    rows_in = _one(con, "SELECT count(*) FROM cohort_")
+    rows_in = clean.rows if clean else _one(con, "SELECT count(*) FROM cohort_")
     with atomic(output) as tmp_out, atomic(rejects) as tmp_rej:
         options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
         written = _one(con, f"COPY ({queries.output}) TO {_quote(str(tmp_out))} ({options})")

@@ -47,6 +47,8 @@ SPARK_TREATMENTS = (
 TYPED_TREATMENTS = (
     "array<struct<drugs: array<string>, setting: string, start_date: date, end_date: date, ongoing: boolean>>"
 )
+UNKNOWN_DRUG = 1 << 30  # trusted stage: the flag of a drug name the knowledge base lacks (tested by no rule)
+NULL_TYPES = {"enum": "varchar", "bool": "boolean", "date": "date", "enum_list": "array<varchar>"}
 TREATMENTS_SHAPE = '{"drugs": [...], "setting": ..., "start_date": ..., "end_date": ..., "ongoing": ...}'
 
 
@@ -58,6 +60,15 @@ def trimmed(e: exp.Expression) -> exp.Expression:
 def clean_text(e: exp.Expression) -> exp.Expression:
     """CAST to text, trimmed, lower-cased; an empty cell is NULL."""
     return exp.Nullif(this=exp.Lower(this=exp.Trim(this=cast(e, "varchar"))), expression=lit(""))
+
+
+def null_type(kind: str) -> exp.DataType:
+    """The SQL type of an absent column of this kind of fact."""
+    return exp.DataType.build(TYPED_TREATMENTS if kind == "treatments" else NULL_TYPES[kind], dialect="spark")
+
+
+def paren_(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e)
 
 
 def problem(field: str, reason: exp.Expression | str) -> exp.Expression:
@@ -172,6 +183,7 @@ class Prep:
     def drug_table(self) -> tuple[list[str], list[int]]:
         """Every known drug name with its flag bits: bit i set when the drug meets ``drug_tests(kb)[i]``."""
         tests = drug_tests(self.kb)
+        assert len(tests) < 30, "flag bits must stay below UNKNOWN_DRUG"
         keys = sorted(self.drugs.known)
         values = [
             sum(1 << i for i, (func, ref) in enumerate(tests) if name in self.drugs.names(func, ref)) for name in keys
@@ -193,7 +205,7 @@ class Prep:
         checks: list[exp.Expression] = [is_null(col(ID))]  # the same conditions, treatments in one pass
         # HER2 and consistency read the raw columns: a row with an invalid value is rejected anyway
         raw_cols: dict[str, exp.Expression] = {name: col(name) for name in self.facts}
-        her2_value, her2_mask, her2_problems = self._her2(raw_cols)
+        her2_value, her2_mask, her2_problems = self.her2(raw_cols)
         for name, spec in self.facts.items():
             value, bad, reason = self._fact(name, spec.type, spec.values)
             problems.append((bad, problem(name, reason)))
@@ -204,13 +216,60 @@ class Prep:
                 checks.append(self._any(col(name), T, or_(*[coalesce(c, False) for c, _ in per_item])))
             cols.append(alias(her2_value if name == "her2" else value, name))
         cols.append(alias(her2_mask, "her2__m"))
-        more = her2_problems + self._consistency(raw_cols)
+        more = her2_problems + self.consistency(raw_cols)
         problems += more
         checks += [c for c, _ in more]
         listed = array([case([(cond, p)]) for cond, p in problems])
         cols.append(alias(self.d.filter(listed, "p_", known(exp.column("p_"))), "problems_"))
         cols.append(alias(not_(or_(*[coalesce(c, False) for c in checks])), "valid_"))
         return select(cols, subquery(raw, "raw_"))
+
+    # the trusted stage: a cohort ``survey.py`` found clean --------------------------------------------------
+
+    def trusted(self, layout: dict[str, str], source: str, drug_bits: dict[str, int]) -> exp.Select:
+        """The columns of ``checked`` for a typed cohort with no row to check: columns read as they are, each
+        drug name's flags (``drug_bits``, with ``survey.UNKNOWN_DRUG`` for a name the knowledge base lacks)
+        looked up by its exact spelling."""
+        self.layout = layout
+        values: dict[str, exp.Expression] = {
+            name: col(name) if name in layout else exp.Cast(this=exp.Null(), to=null_type(spec.type))
+            for name, spec in self.facts.items()
+        }
+        her2_value, her2_mask, _ = self.her2(values)
+        cols: list[exp.Expression] = [col(ROW), col(FILE), col(ID)]
+        for name, spec in self.facts.items():
+            value = values[name]
+            if name == "her2":
+                value = her2_value
+            elif spec.type == "treatments":
+                value = self.d.transform(value, T, self._trusted_treatment(exp.column(T), drug_bits))
+            cols.append(alias(value, name))
+        cols.append(alias(her2_mask, "her2__m"))
+        return select(cols, source)
+
+    def _trusted_treatment(self, t: exp.Expression, drug_bits: dict[str, int]) -> exp.Expression:
+        present = {k for k in TREATMENT_KEYS if f"{PRIOR}.{k}" in self.layout}
+
+        def field(key: str) -> exp.Expression:
+            return dot(t, key) if key in present else exp.Null()
+
+        names = sorted(drug_bits)
+        flags = self.d.transform(
+            dot(t, "drugs"), "x_", self.d.lookup(exp.column("x_"), names, [drug_bits[n] for n in names])
+        )
+        every = self.d.fold_bit_or(flags)  # the unknown-name bit is no flag the rules test
+        unknown = exp.BitwiseAnd(this=paren_(every), expression=lit(UNKNOWN_DRUG))
+        fields: dict[str, exp.Expression] = {
+            "setting": field("setting"),
+            "start_date": field("start_date"),
+            "end_date": field("end_date"),
+            "ongoing": exp.Coalesce(
+                this=field("ongoing"), expressions=[case([(known(field("end_date")), lit(False))])]
+            ),
+            "known": exp.EQ(this=paren_(unknown), expression=lit(0)),
+            "bits": every,
+        }
+        return self.d.struct(fields)
 
     def _fact(self, name: str, kind: str, allowed: list[str]) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
         """(value, is-bad condition, reason) for one column of the raw stage."""
@@ -296,7 +355,7 @@ class Prep:
 
     # HER2 and consistency, from the Python reader ---------------------------------------------------------
 
-    def _her2(self, values: dict[str, exp.Expression]) -> tuple[exp.Expression, exp.Expression, list[Problem]]:
+    def her2(self, values: dict[str, exp.Expression]) -> tuple[exp.Expression, exp.Expression, list[Problem]]:
         table = her2_table(self.kb)
         keys = [values[k] for k in HER2_KEYS]
         domains = [self.facts[k].values for k in HER2_KEYS]
@@ -317,7 +376,7 @@ class Prep:
         """Every field the HER2 mask column may name."""
         return sum({self.fields.bits[m] for o in her2_table(self.kb).values() for m in o[1]})
 
-    def _consistency(self, values: dict[str, exp.Expression]) -> list[Problem]:
+    def consistency(self, values: dict[str, exp.Expression]) -> list[Problem]:
         sites = values["metastatic_sites"]
         early = and_(
             exp.EQ(this=values["extent"], expression=lit("early")), exp.GT(this=self.d.size(sites), expression=lit(0))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.rules.vocabulary import TREATMENT
 from mbc_navigator.screen.dialects import (
     FIELD_TYPE,
     LOOKUP_TYPE,
@@ -19,24 +20,31 @@ from mbc_navigator.screen.dialects import (
     subquery,
 )
 from mbc_navigator.screen.output import STATUSES
-from mbc_navigator.screen.prep import FILE, ID, ROW, Prep
+from mbc_navigator.screen.prep import FILE, ID, ROW, UNKNOWN_DRUG, Prep
 from mbc_navigator.screen.sqlgen import (
+    ANY,
+    CODES,
+    PRIOR,
     Fields,
     RuleSql,
+    T,
     and_,
     case,
     coalesce,
+    drug_tests,
     is_null,
     mask_expr,
     mask_when_null,
     not_,
     union,
 )
+from mbc_navigator.screen.treatments import SM, SMS, PriorCodes
 
 
 @dataclass(frozen=True)
 class ScreenQueries:
-    """``output``: one row per valid patient; ``rejects``: one row per problem of an invalid row."""
+    """``output``: one row per valid patient; ``rejects``: one row per problem of an invalid row (empty for a
+    cohort the survey found clean: there are none)."""
 
     output: str
     rejects: str
@@ -45,18 +53,29 @@ class ScreenQueries:
 
 
 def build(
-    kb: KnowledgeBase, dialect: Dialect, layout: dict[str, str], source: str, json_lists: bool = False
+    kb: KnowledgeBase,
+    dialect: Dialect,
+    layout: dict[str, str],
+    source: str,
+    json_lists: bool = False,
+    drug_bits: dict[str, int] | None = None,
 ) -> ScreenQueries:
     """Compile the knowledge base's criteria for ``source`` (a table or view with ``row_``, ``file_`` and the
-    input columns described by ``layout``). ``json_lists``: write missing lists as JSON text (CSV output)."""
+    input columns described by ``layout``). ``json_lists``: write missing lists as JSON text (CSV output).
+    ``drug_bits``: the drug names of a cohort ``survey.py`` found clean; its rows are then read unchecked."""
     fields = Fields(kb)
+
+    def enums(lookup: list[str]) -> dict[str, list[str]]:
+        return {LOOKUP_TYPE: lookup, STATUS_TYPE: list(STATUSES), FIELD_TYPE: fields.names}
+
     prep = Prep(kb, dialect, fields)
     hints = {"her2": prep.her2_bits()}
 
     def checked() -> exp.Select:  # built twice: a sqlglot node has one parent
         return prep.checked(prep.raw(layout, source))
 
-    inline = RuleSql(kb, dialect, fields, hints, derived_columns=False)
+    codes = PriorCodes(drug_tests(kb), lambda node: inline.compile(node, TREATMENT))
+    inline = RuleSql(kb, dialect, fields, hints, derived_columns=False, codes=codes)
     derived_cols: list[exp.Expression] = [exp.Star()]
     for name in kb.vocab.derived:
         v = inline.derived_val(name)
@@ -65,8 +84,20 @@ def build(
         else:
             derived_cols.append(alias(v.value, name))
         derived_cols.append(alias(mask_expr(v.mask), f"{name}__m"))
-    valid_rows = select([exp.Star()], subquery(checked(), "checked_"), where=col("valid_"))
-    derived = select(derived_cols, subquery(valid_rows, "valid_rows_"))
+    if drug_bits is None:
+        valid_rows = select([exp.Star()], subquery(checked(), "checked_"), where=col("valid_"))
+        lookup_keys = prep.drug_table()[0]
+    else:
+        drug_bits = drug_bits or {"": UNKNOWN_DRUG}  # an ENUM needs a value
+        valid_rows = prep.trusted(layout, source, drug_bits)
+        lookup_keys = sorted(drug_bits)
+    # earlier treatments: atoms, then conditions, per treatment; their OR per patient (``treatments.py``)
+    atoms = select(
+        [exp.Star(), alias(dialect.transform(col(PRIOR), T, codes.sm()), SMS)], subquery(valid_rows, "valid_rows_")
+    )
+    coded = select([exp.Star(), alias(dialect.transform(col(SMS), SM, codes.code()), CODES)], subquery(atoms, "atoms_"))
+    ored = select([exp.Star(), alias(dialect.fold_bit_or(col(CODES)), ANY)], subquery(coded, "coded_"))
+    derived = select(derived_cols, subquery(ored, "ored_"))
 
     rules = RuleSql(kb, dialect, fields, hints, derived_columns=True)
     verdict_cols: list[exp.Expression] = [col(ID)]
@@ -93,6 +124,8 @@ def build(
     verdicts = select(verdict_cols, subquery(derived, "derived_"))
     output = select(out_cols, subquery(verdicts, "verdicts_"))
 
+    if drug_bits is not None:
+        return ScreenQueries(dialect.sql(output), "", tuple(names), tuple(dialect.setup(enums(lookup_keys))))
     invalid = select(
         [col(ROW), col(FILE), col(ID), dialect.explode(col("problems_"), "p_")],
         subquery(checked(), "checked_"),
@@ -108,6 +141,6 @@ def build(
         ],
         subquery(invalid, "invalid_"),
     )
-    enums = {LOOKUP_TYPE: prep.drug_table()[0], STATUS_TYPE: list(STATUSES), FIELD_TYPE: fields.names}
-    setup = tuple(dialect.setup(enums))
-    return ScreenQueries(dialect.sql(output), dialect.sql(rejects), tuple(names), setup)
+    return ScreenQueries(
+        dialect.sql(output), dialect.sql(rejects), tuple(names), tuple(dialect.setup(enums(lookup_keys)))
+    )

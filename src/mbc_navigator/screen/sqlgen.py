@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -19,7 +20,11 @@ from mbc_navigator.rules.typecheck import check
 from mbc_navigator.rules.vocabulary import PROFILE, TREATMENT, FactSpec
 from mbc_navigator.screen.dialects import FIELD_TYPE, Dialect, array, bit_or, col, lit
 
+if TYPE_CHECKING:
+    from mbc_navigator.screen.treatments import PriorCodes
+
 PRIOR = "prior_treatments"
+CODES, ANY = "prior_codes_", "prior_any_"  # per treatment: its conditions' bits; per patient: their OR
 T = "t_"  # the lambda variable for one earlier treatment
 
 Mask = exp.Expression | int
@@ -202,16 +207,28 @@ def _walk(node: Node) -> Iterator[Node]:
             pass
 
 
+def has_bit(e: exp.Expression, bits: int) -> exp.Expression:
+    """Some of ``bits`` is set in ``e``."""
+    return exp.NEQ(this=paren(exp.BitwiseAnd(this=paren(e), expression=lit(bits))), expression=lit(0))
+
+
 class RuleSql:
     """Compiles rule trees to ``Val``s for one dialect.
 
     ``derived_columns`` says whether derived facts are read from columns of an earlier stage (the criteria) or
     compiled inline (the derived facts themselves). ``hints``: base facts whose mask is a column of the checked
-    stage (``her2__m``: HER2 IHC 2+ waits for ISH), with the bits it may hold.
+    stage (``her2__m``: HER2 IHC 2+ waits for ISH), with the bits it may hold. ``codes``: read conditions on
+    earlier treatments from the ``PriorCodes`` columns (``CODES``, ``ANY``) of an earlier stage.
     """
 
     def __init__(
-        self, kb: KnowledgeBase, dialect: Dialect, fields: Fields, hints: dict[str, int], derived_columns: bool
+        self,
+        kb: KnowledgeBase,
+        dialect: Dialect,
+        fields: Fields,
+        hints: dict[str, int],
+        derived_columns: bool,
+        codes: PriorCodes | None = None,
     ) -> None:
         self.kb = kb
         self.vocab = kb.vocab
@@ -219,6 +236,7 @@ class RuleSql:
         self.fields = fields
         self.hints = hints
         self.derived_columns = derived_columns
+        self.codes = codes
         self.derived_kinds: dict[str, str] = {}
         for name, tree in kb.vocab.derived.items():  # in file order: a derived fact may use those above it
             self.derived_kinds[name] = check(tree, kb.vocab, self.derived_kinds)
@@ -370,6 +388,9 @@ class RuleSql:
         per_item: exp.Expression = (
             lit(inner) if isinstance(inner, int) else self.d.fold_bit_or(self.d.transform(pt, T, inner))
         )
+        slot = self.codes.add(pred_node) if self.codes is not None and lo is not hi else None
+        if slot is not None:
+            return self._coded(func, slot, per_item, inner_bits)
         mask = case([(is_null(pt), lit(self.bit(PRIOR)))], per_item)
         bits = inner_bits | self.bit(PRIOR)
         if func == "count_prior":
@@ -381,6 +402,26 @@ class RuleSql:
                 (exp.GT(this=lo, expression=zero), lit(True)),
                 (exp.GT(this=hi, expression=zero), exp.Null()),
             ],
+            lit(False),
+        )
+        return Val(value, mask, bits=bits)
+
+    def _coded(self, func: str, slot: tuple[int, int], per_item: exp.Expression, inner_bits: int) -> Val:
+        """``_prior`` read from the treatment codes (``treatments.PriorCodes``); the fields that would settle
+        the condition are looked for, item by item, only when some treatment leaves it unknown."""
+        sure, unknown = slot
+        pt, codes, every = col(PRIOR), col(CODES), col(ANY)
+
+        def count(bits: int) -> exp.Expression:
+            return case([(known(pt), self.d.size(self.d.filter(codes, "c_", has_bit(exp.column("c_"), bits))))])
+
+        mask = case([(is_null(pt), lit(self.bit(PRIOR))), (not_(has_bit(every, unknown)), lit(0))], per_item)
+        bits = inner_bits | self.bit(PRIOR)
+        if func == "count_prior":
+            lo = count(sure)
+            return Val(lo, mask, lo, count(sure | unknown), bits=bits)
+        value = case(
+            [(is_null(pt), exp.Null()), (has_bit(every, sure), lit(True)), (has_bit(every, unknown), exp.Null())],
             lit(False),
         )
         return Val(value, mask, bits=bits)

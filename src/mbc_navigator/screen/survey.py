@@ -1,0 +1,128 @@
+"""One quick pass over a typed (Parquet) cohort before screening it: does any row need checking?
+
+It lists the distinct values of every column and every drug name, and counts the rows that break a rule across
+several values (discordant HER2 results, a man with a menopausal status, a treatment ending before it starts ...).
+When every value is exactly one the profile reader takes and no row breaks such a rule, the screening query can
+read the columns as they are (``Prep.trusted``): no per-row checks, no text clean-up, drug names looked up once
+each, by the Python reader's own normaliser. Any doubt and the caller checks every row (``Prep.checked``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
+from mbc_navigator.screen.dialects import DIALECTS
+from mbc_navigator.screen.prep import ID, UNKNOWN_DRUG, Prep
+from mbc_navigator.screen.sqlgen import PRIOR
+
+# the native type each kind of fact must have for the survey to vouch for it
+NATIVE = {"enum": "VARCHAR", "bool": "BOOLEAN", "date": "DATE", "enum_list": "VARCHAR[]"}
+TREATMENT_NATIVE = {"drugs": "VARCHAR[]", "setting": "VARCHAR", "start_date": "DATE", "end_date": "DATE"}
+TREATMENT_NATIVE["ongoing"] = "BOOLEAN"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A cohort found clean: its row count, and every drug name in it with its flag bits (``Prep.drug_table``),
+    ``UNKNOWN_DRUG`` for a name the knowledge base lacks."""
+
+    rows: int
+    drug_bits: dict[str, int]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def typed(kb: KnowledgeBase, types: dict[str, str]) -> bool:
+    """Every column present has the native type the trusted stage reads (text columns need the checks)."""
+    if types.get(ID) != "VARCHAR":
+        return False
+    for fact in kb.facts.base:
+        kind = types.get(fact.name)
+        if kind is None:
+            continue
+        if fact.type == "treatments":
+            inner = kind.removeprefix("STRUCT(").removesuffix(")[]")
+            if inner == kind:
+                return False
+            wanted = {f"{k} {v}" for k, v in TREATMENT_NATIVE.items()}
+            if not inner or any(part not in wanted for part in inner.split(", ")) or "drugs VARCHAR[]" not in inner:
+                return False
+        elif NATIVE[fact.type] != kind:
+            return False
+    return True
+
+
+def survey(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, source: str, prep: Prep) -> Survey | None:
+    """The cohort in ``source`` (a view with the input columns) when no row needs checking, else None."""
+    rel = con.sql(f"SELECT * FROM {source} LIMIT 0")
+    types = {name: str(t) for name, t in zip(rel.columns, rel.types, strict=True)}
+    if not typed(kb, types):
+        return None
+    facts = {f.name: f for f in kb.facts.base}
+    present = {f.name for f in kb.facts.base if f.name in types}
+    keys = set()
+    if PRIOR in present:
+        inner = types[PRIOR].removeprefix("STRUCT(").removesuffix(")[]")
+        keys = {part.split(" ")[0] for part in inner.split(", ")}
+    listed = [n for n in present if facts[n].type in ("enum", "enum_list")]
+    aggs = ["count(*)", f"count(*) FILTER (WHERE {_broken(prep, present, keys)})"]
+    aggs += [f"list(DISTINCT {_q(n)})" for n in listed]
+    if PRIOR in present:
+        aggs.append(f"list(DISTINCT flatten(list_transform({_q(PRIOR)}, lambda t_: t_.drugs)))")
+        if "setting" in keys:
+            aggs.append(f"list(DISTINCT list_transform({_q(PRIOR)}, lambda t_: t_.setting))")
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {source}").fetchone()
+    assert row is not None
+    rows, broken, *values = row
+    if broken:
+        return None
+    found = dict(zip(listed, values, strict=False))
+    for name in listed:
+        # a list's items must all be given; a single value may be unknown
+        seen = _flat(found[name]) if facts[name].type == "enum_list" else set(found[name]) - {None}
+        if not seen <= set(facts[name].values):
+            return None
+    if PRIOR not in present:
+        return Survey(int(rows), {})
+    names, settings = values[len(listed)], values[len(listed) + 1] if "setting" in keys else [None]
+    allowed = {f.name: f for f in kb.facts.treatment_fields}["setting"].values
+    if not _flat(settings) <= {None, *allowed}:
+        return None
+    table = dict(zip(*prep.drug_table(), strict=True))
+    bits: dict[str, int] = {}
+    for name in _flat(names):
+        if name is None or not normalise_drug_name(name):
+            return None  # a missing or blank drug name: the checks say so, row by row
+        bits[name] = table.get(normalise_drug_name(name), UNKNOWN_DRUG)
+    return Survey(int(rows), bits)
+
+
+def _flat(lists: list[list[Any] | None]) -> set[Any]:
+    return {x for xs in lists if xs is not None for x in xs}
+
+
+def _broken(prep: Prep, present: set[str], keys: set[str]) -> str:
+    """A row breaks a rule across values: blank or untrimmed id, HER2 results that disagree, the reader's
+    consistency rules, or a treatment without drugs, ending before it starts or ongoing with an end date."""
+    d = DIALECTS["duckdb"]
+    values: dict[str, exp.Expression] = {
+        name: exp.column(name, quoted=True) if name in present else exp.Null() for name in prep.facts
+    }
+    conds = [f"{_q(ID)} IS NULL", f"{_q(ID)} <> trim({_q(ID)})", f"{_q(ID)} = ''"]
+    conds += [d.sql(c) for c, _ in prep.her2(values)[2] + prep.consistency(values)]
+    if PRIOR in present:
+        item = ["t_ IS NULL", "t_.drugs IS NULL", "len(t_.drugs) = 0"]
+        if {"start_date", "end_date"} <= keys:
+            item.append("t_.end_date < t_.start_date")
+        if {"ongoing", "end_date"} <= keys:
+            item.append("(t_.ongoing AND t_.end_date IS NOT NULL)")
+        per = " OR ".join(item)
+        conds.append(f"COALESCE(list_bool_or(list_transform({_q(PRIOR)}, lambda t_: COALESCE({per}, FALSE))), FALSE)")
+    return " OR ".join(f"COALESCE({c}, FALSE)" for c in conds)
