@@ -74,7 +74,7 @@ def build(
     def checked() -> exp.Select:  # built twice: a sqlglot node has one parent
         return prep.checked(prep.raw(layout, source))
 
-    codes = PriorCodes(drug_tests(kb), lambda node: inline.compile(node, TREATMENT))
+    codes = PriorCodes(drug_tests(kb), fields.bits[f"{PRIOR}.drugs"], lambda node: inline.compile(node, TREATMENT))
     inline = RuleSql(kb, dialect, fields, hints, derived_columns=False, codes=codes)
     derived_cols: list[exp.Expression] = [exp.Star()]
     for name in kb.vocab.derived:

@@ -21,7 +21,7 @@ from mbc_navigator.rules.vocabulary import PROFILE, TREATMENT, FactSpec
 from mbc_navigator.screen.dialects import FIELD_TYPE, Dialect, array, bit_or, col, lit
 
 if TYPE_CHECKING:
-    from mbc_navigator.screen.treatments import PriorCodes
+    from mbc_navigator.screen.treatments import Coded, PriorCodes
 
 PRIOR = "prior_treatments"
 CODES, ANY = "prior_codes_", "prior_any_"  # per treatment: its conditions' bits; per patient: their OR
@@ -388,9 +388,9 @@ class RuleSql:
         per_item: exp.Expression = (
             lit(inner) if isinstance(inner, int) else self.d.fold_bit_or(self.d.transform(pt, T, inner))
         )
-        slot = self.codes.add(pred_node) if self.codes is not None and lo is not hi else None
-        if slot is not None:
-            return self._coded(func, slot, per_item, inner_bits)
+        coded = self.codes.add(pred_node) if self.codes is not None and lo is not hi else None
+        if coded is not None:
+            return self._coded(func, coded, inner_bits)
         mask = case([(is_null(pt), lit(self.bit(PRIOR)))], per_item)
         bits = inner_bits | self.bit(PRIOR)
         if func == "count_prior":
@@ -406,22 +406,27 @@ class RuleSql:
         )
         return Val(value, mask, bits=bits)
 
-    def _coded(self, func: str, slot: tuple[int, int], per_item: exp.Expression, inner_bits: int) -> Val:
-        """``_prior`` read from the treatment codes (``treatments.PriorCodes``); the fields that would settle
-        the condition are looked for, item by item, only when some treatment leaves it unknown."""
-        sure, unknown = slot
+    def _coded(self, func: str, coded: Coded, inner_bits: int) -> Val:
+        """``_prior`` read from the treatment codes (``treatments.PriorCodes``)."""
         pt, codes, every = col(PRIOR), col(CODES), col(ANY)
 
         def count(bits: int) -> exp.Expression:
             return case([(known(pt), self.d.size(self.d.filter(codes, "c_", has_bit(exp.column("c_"), bits))))])
 
-        mask = case([(is_null(pt), lit(self.bit(PRIOR))), (not_(has_bit(every, unknown)), lit(0))], per_item)
+        per_item = (
+            bit_or(*[case([(has_bit(every, c), lit(f))], lit(0)) for f, c in coded.fields]) if coded.fields else lit(0)
+        )
+        mask = case([(is_null(pt), lit(self.bit(PRIOR)))], per_item)
         bits = inner_bits | self.bit(PRIOR)
         if func == "count_prior":
-            lo = count(sure)
-            return Val(lo, mask, lo, count(sure | unknown), bits=bits)
+            lo = count(coded.sure)
+            return Val(lo, mask, lo, count(coded.sure | coded.unknown), bits=bits)
         value = case(
-            [(is_null(pt), exp.Null()), (has_bit(every, sure), lit(True)), (has_bit(every, unknown), exp.Null())],
+            [
+                (is_null(pt), exp.Null()),
+                (has_bit(every, coded.sure), lit(True)),
+                (has_bit(every, coded.unknown), exp.Null()),
+            ],
             lit(False),
         )
         return Val(value, mask, bits=bits)
