@@ -72,18 +72,15 @@ def survey(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, source: str, prep:
         inner = types[PRIOR].removeprefix("STRUCT(").removesuffix(")[]")
         keys = {part.split(" ")[0] for part in inner.split(", ")}
     listed = [n for n in present if facts[n].type in ("enum", "enum_list")]
-    aggs = ["count(*)", f"count(*) FILTER (WHERE {_broken(prep, present, keys)})"]
+    # the rows, then (unnested: cheaper than walking each list) the earlier treatments
+    aggs = ["count(*)", f"count(*) FILTER (WHERE {_broken(prep, present)})"]
     aggs += [f"list(DISTINCT {_q(n)})" for n in listed]
-    if PRIOR in present:
-        aggs.append(f"list(DISTINCT flatten(list_transform({_q(PRIOR)}, lambda t_: t_.drugs)))")
-        if "setting" in keys:
-            aggs.append(f"list(DISTINCT list_transform({_q(PRIOR)}, lambda t_: t_.setting))")
     row = con.execute(f"SELECT {', '.join(aggs)} FROM {source}").fetchone()
     assert row is not None
     rows, broken, *values = row
     if broken:
         return None
-    found = dict(zip(listed, values, strict=False))
+    found = dict(zip(listed, values, strict=True))
     for name in listed:
         # a list's items must all be given; a single value may be unknown
         seen = _flat(found[name]) if facts[name].type == "enum_list" else set(found[name]) - {None}
@@ -91,13 +88,19 @@ def survey(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, source: str, prep:
             return None
     if PRIOR not in present:
         return Survey(int(rows), {})
-    names, settings = values[len(listed)], values[len(listed) + 1] if "setting" in keys else [None]
+    setting = "t_.setting" if "setting" in keys else "NULL"
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE {_broken_treatment(keys)}), list(DISTINCT {setting}), list(DISTINCT t_.drugs) "
+        f"FROM (SELECT unnest({_q(PRIOR)}) AS t_ FROM {source})"
+    ).fetchone()
+    assert row is not None
+    broken, settings, names = row  # the lists are NULL when no patient has a treatment
     allowed = {f.name: f for f in kb.facts.treatment_fields}["setting"].values
-    if not _flat(settings) <= {None, *allowed}:
+    if broken or not set(settings or []) <= {None, *allowed}:
         return None
     table = dict(zip(*prep.drug_table(), strict=True))
     bits: dict[str, int] = {}
-    for name in _flat(names):
+    for name in _flat(names or []):
         if name is None or not normalise_drug_name(name):
             return None  # a missing or blank drug name: the checks say so, row by row
         bits[name] = table.get(normalise_drug_name(name), UNKNOWN_DRUG)
@@ -108,21 +111,26 @@ def _flat(lists: list[list[Any] | None]) -> set[Any]:
     return {x for xs in lists if xs is not None for x in xs}
 
 
-def _broken(prep: Prep, present: set[str], keys: set[str]) -> str:
-    """A row breaks a rule across values: blank or untrimmed id, HER2 results that disagree, the reader's
-    consistency rules, or a treatment without drugs, ending before it starts or ongoing with an end date."""
+def _broken(prep: Prep, present: set[str]) -> str:
+    """A row breaks a rule across values: a blank or untrimmed id, HER2 results that disagree, or the reader's
+    consistency rules."""
     d = DIALECTS["duckdb"]
     values: dict[str, exp.Expression] = {
         name: exp.column(name, quoted=True) if name in present else exp.Null() for name in prep.facts
     }
-    conds = [f"{_q(ID)} IS NULL", f"{_q(ID)} <> trim({_q(ID)})", f"{_q(ID)} = ''"]
+    pid = _q(ID)
+    # TRIM strips spaces only, so an untrimmed id starts or ends with one
+    conds = [f"{pid} IS NULL", f"{pid} = ''", f"prefix({pid}, ' ')", f"suffix({pid}, ' ')"]
     conds += [d.sql(c) for c, _ in prep.her2(values)[2] + prep.consistency(values)]
-    if PRIOR in present:
-        item = ["t_ IS NULL", "t_.drugs IS NULL", "len(t_.drugs) = 0"]
-        if {"start_date", "end_date"} <= keys:
-            item.append("t_.end_date < t_.start_date")
-        if {"ongoing", "end_date"} <= keys:
-            item.append("(t_.ongoing AND t_.end_date IS NOT NULL)")
-        per = " OR ".join(item)
-        conds.append(f"COALESCE(list_bool_or(list_transform({_q(PRIOR)}, lambda t_: COALESCE({per}, FALSE))), FALSE)")
     return " OR ".join(f"COALESCE({c}, FALSE)" for c in conds)
+
+
+def _broken_treatment(keys: set[str]) -> str:
+    """An earlier treatment (``t_``) the reader refuses: none, without drugs, ending before it starts, or
+    ongoing with an end date."""
+    item = ["t_ IS NULL", "t_.drugs IS NULL", "len(t_.drugs) = 0"]
+    if {"start_date", "end_date"} <= keys:
+        item.append("t_.end_date < t_.start_date")
+    if {"ongoing", "end_date"} <= keys:
+        item.append("(t_.ongoing AND t_.end_date IS NOT NULL)")
+    return " OR ".join(f"COALESCE({c}, FALSE)" for c in item)
