@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mbc_navigator.cds.auth import CdsAuth, Issuer, load_jwks
 from mbc_navigator.cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from mbc_navigator.cds.auth import CdsAuth
 
 SECRET_ENV = "MBCNAV_CDS_SECRET"
 CDS_ARGS_ENV = "MBCNAV_CDS_ARGS"  # the serve command's CDS flags as JSON, for worker processes
@@ -57,6 +60,8 @@ def _secret(args: argparse.Namespace) -> bytes | None:
 
 def auth_from_args(args: argparse.Namespace) -> CdsAuth | None:
     """None only with ``--cds-no-auth`` (open, local use); otherwise a ``CdsAuth``, refusing all if unconfigured."""
+    from mbc_navigator.cds.auth import CdsAuth, Issuer, load_jwks  # JWT libraries: only when serving
+
     secret = _secret(args)
     configured = args.cds_issuer or secret or args.cds_jwks
     if args.cds_no_auth:

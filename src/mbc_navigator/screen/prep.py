@@ -390,9 +390,20 @@ class Prep:
 Outcome = tuple[str | None, frozenset[str], tuple[str, str] | None]
 
 
+_HER2_TABLES: dict[int, tuple[KnowledgeBase, dict[tuple[str | None, ...], Outcome]]] = {}
+
+
 def her2_table(kb: KnowledgeBase) -> dict[tuple[str | None, ...], Outcome]:
     """For every (her2_ihc, her2_ish, her2) given or not: HER2 as the rules see it, the fields that would settle
-    it when unknown, and the problem (field, message) when the reader refuses the combination."""
+    it when unknown, and the problem (field, message) when the reader refuses the combination (once per
+    knowledge base: it runs the reader on every combination)."""
+    cached = _HER2_TABLES.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = _HER2_TABLES[id(kb)] = (kb, _her2_table(kb))
+    return cached[1]
+
+
+def _her2_table(kb: KnowledgeBase) -> dict[tuple[str | None, ...], Outcome]:
     facts = {f.name: f for f in kb.facts.base}
     out: dict[tuple[str | None, ...], Outcome] = {}
     for combo in product(*[[None, *facts[k].values] for k in HER2_KEYS]):
