@@ -103,20 +103,22 @@ def build(
     verdict_cols: list[exp.Expression] = [col(ID)]
     out_cols: list[exp.Expression] = [col(ID)]
     names = [ID]
+    seen: dict[str, str] = {}  # options whose criteria compile alike (palbociclib, ribociclib ...) share columns
     for rid, reg in kb.regimens.items():
         vals = [rules.compile(c.rule.tree) for c in reg.criteria]
         verdict = and_(*[v.value for v in vals]) if vals else lit(True)
         mask, bits = union([mask_when_null(v) for v in vals])
-        verdict_cols += [alias(verdict, f"{rid}__v"), alias(mask_expr(mask), f"{rid}__mk")]
-        v_col = col(f"{rid}__v")
+        src = seen.setdefault(dialect.sql(verdict) + " " + dialect.sql(mask_expr(mask)), rid)
+        if src == rid:
+            verdict_cols += [alias(verdict, f"{rid}__v"), alias(mask_expr(mask), f"{rid}__mk")]
         status = case(
             [
-                (coalesce(v_col, False), dialect.label("eligible", STATUS_TYPE)),
-                (not_(coalesce(col(f"{rid}__v"), True)), dialect.label("ineligible", STATUS_TYPE)),
+                (coalesce(col(f"{src}__v"), False), dialect.label("eligible", STATUS_TYPE)),
+                (not_(coalesce(col(f"{src}__v"), True)), dialect.label("ineligible", STATUS_TYPE)),
             ],
             dialect.label("needs_info", STATUS_TYPE),
         )
-        missing = fields.to_list(dialect, case([(is_null(col(f"{rid}__v")), col(f"{rid}__mk"))], lit(0)), bits)
+        missing = fields.to_list(dialect, case([(is_null(col(f"{src}__v")), col(f"{src}__mk"))], lit(0)), bits)
         if json_lists:
             missing = dialect.to_json(missing)
         out_cols += [alias(status, rid), alias(missing, f"{rid}__missing")]
