@@ -133,3 +133,26 @@ def test_the_example_cohorts_screen_alike(tmp_path: Path, capsys: pytest.Capture
     a = screen_json(capsys, str(EXAMPLES / "cohort.parquet"), "--out", str(tmp_path / "a.parquet"))
     b = screen_json(capsys, str(EXAMPLES / "cohort.csv"), "--out", str(tmp_path / "b.csv"))
     assert a["summary"] == b["summary"] and a["rows_screened"] == b["rows_screened"] > 0
+
+
+def test_the_report_counts_repeated_ids_and_says_where_the_pages_fall_short(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A patient_id on two rows is screened twice and counted as a repeat; every report carries the pages'
+    disagreements that bear on options, and the disclaimer, in JSON and on the terminal table."""
+    rows = [
+        {"patient_id": "a", "her2": "positive", "extent": "metastatic"},
+        {"patient_id": "a", "her2": "negative", "extent": "metastatic"},
+        {"patient_id": "b", "er": "positive"},
+    ]
+    src = tmp_path / "c.parquet"
+    write_parquet(rows, src)
+    report = screen_json(capsys, str(src), "--out", str(tmp_path / "o.parquet"))
+    assert (report["rows_screened"], report["duplicate_patient_ids"]) == (3, 1)
+    assert report["disclaimer"] == KB.meta.disclaimer
+    bearing = {c.id for c in KB.conflicts.values() if c.bears_on}
+    assert {c["id"] for c in report["conflicts"]} == bearing and bearing
+    assert main(["screen", str(src), "--out", str(tmp_path / "o.parquet"), "--format", "table"]) == 0
+    table = capsys.readouterr().out
+    assert "1 screened row(s) repeat a patient_id" in table
+    assert "where the pages disagree or fall short" in table and "care team" in table

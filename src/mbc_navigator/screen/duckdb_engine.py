@@ -10,7 +10,7 @@ import duckdb
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen import inputs
 from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
+from mbc_navigator.screen.output import STATUSES, Report, atomic, conflicts, output_format, rejects_path
 from mbc_navigator.screen.prep import Prep
 from mbc_navigator.screen.query import build
 from mbc_navigator.screen.sqlgen import Fields
@@ -112,8 +112,10 @@ def screen(
             tmp_rej.write_text(",".join(REJECT_COLUMNS) + "\n", encoding="utf-8")
             rejected = 0
         reader = "read_parquet" if fmt == "parquet" else "read_csv"
-        screened, summary = _summary(con, f"{reader}({_quote(str(tmp_out))})", list(kb.regimens))
-    return Report(rows_in, screened, rejected, output, rejects, summary)
+        screened, distinct, summary = _summary(con, f"{reader}({_quote(str(tmp_out))})", list(kb.regimens))
+    return Report(
+        rows_in, screened, rejected, output, rejects, summary, screened - distinct, kb.meta.disclaimer, conflicts(kb)
+    )
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -121,10 +123,13 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _summary(con: duckdb.DuckDBPyConnection, table: str, regimens: list[str]) -> tuple[int, dict[str, dict[str, int]]]:
+def _summary(
+    con: duckdb.DuckDBPyConnection, table: str, regimens: list[str]
+) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """Rows, distinct patient_ids, and patients per regimen per status, read back from the output."""
     cols = ", ".join(f"count(*) FILTER (WHERE \"{rid}\" = '{status}')" for rid in regimens for status in STATUSES)
-    row = con.execute(f"SELECT count(*), {cols} FROM {table}").fetchone()
+    row = con.execute(f"SELECT count(*), count(DISTINCT patient_id), {cols} FROM {table}").fetchone()
     assert row is not None
-    counts = iter(row[1:])
+    counts = iter(row[2:])
     summary = {rid: {status: int(next(counts)) for status in STATUSES} for rid in regimens}
-    return int(row[0]), summary
+    return int(row[0]), int(row[1]), summary

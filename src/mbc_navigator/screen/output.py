@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen.inputs import InputProblem
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
@@ -52,9 +55,20 @@ def _replace_dir(tmp: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def conflicts(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """Where the pages disagree or fall short (SOURCES.md), with the options each bears on: every screening
+    says them, since the statuses rest on the knowledge base's reading there."""
+    return [
+        {"id": c.id, "topic": c.topic, "summary": c.summary, "bears_on": list(c.bears_on)}
+        for c in kb.conflicts.values()
+        if c.bears_on
+    ]
+
+
 @dataclass
 class Report:
-    """What a screening run did: rows in = rows screened + rows rejected, and patients per regimen per status."""
+    """What a screening run did: rows in = rows screened + rows rejected, and patients per regimen per status;
+    ``duplicate_ids``: screened rows sharing a patient_id with an earlier one (each row is still screened)."""
 
     rows_in: int
     screened: int
@@ -62,15 +76,21 @@ class Report:
     output: Path
     rejects: Path | None
     summary: dict[str, dict[str, int]] = field(default_factory=dict)
+    duplicate_ids: int = 0
+    disclaimer: str = ""
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "rows_in": self.rows_in,
             "rows_screened": self.screened,
             "rows_rejected": self.rejected,
+            "duplicate_patient_ids": self.duplicate_ids,
             "output": str(self.output),
             "rejects": str(self.rejects) if self.rejects else None,
             "summary": self.summary,
+            "conflicts": self.conflicts,
+            "disclaimer": self.disclaimer,
         }
 
     def table(self) -> str:
@@ -82,5 +102,19 @@ class Report:
             f"rows in: {self.rows_in} = screened {self.screened} + rejected {self.rejected}"
             + (f" (see {self.rejects})" if self.rejected and self.rejects else "")
         )
+        if self.duplicate_ids:
+            lines.append(
+                f"warning: {self.duplicate_ids} screened row(s) repeat a patient_id of another row; "
+                "each row was screened on its own and counted above"
+            )
         lines.append(f"output: {self.output}")
+        if self.conflicts:
+            lines.append("where the pages disagree or fall short (see `mbcnav explain <option>`):")
+            for c in self.conflicts:
+                text = f"{c['topic']}: {c['summary']} [{', '.join(map(str, c['bears_on']))}]"
+                lines.append(
+                    textwrap.fill(text, 110, initial_indent="  - ", subsequent_indent="    ", break_on_hyphens=False)
+                )
+        if self.disclaimer:
+            lines.append(textwrap.fill(self.disclaimer, 110))
         return "\n".join(lines)

@@ -14,7 +14,7 @@ from typing import Any
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen import inputs
 from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
+from mbc_navigator.screen.output import STATUSES, Report, atomic, conflicts, output_format, rejects_path
 from mbc_navigator.screen.query import build
 
 _SESSIONS: dict[str, Any] = {}
@@ -121,8 +121,19 @@ def screen(
         result = spark.read.parquet(str(tmp_out)) if fmt == "parquet" else spark.read.csv(str(tmp_out), header=True)
         result.createOrReplaceTempView("screened_")
         cols = ", ".join(f"count_if(`{rid}` = '{s}')" for rid in kb.regimens for s in STATUSES)
-        row = spark.sql(f"SELECT count(*), {cols} FROM screened_").collect()[0]
+        row = spark.sql(f"SELECT count(*), count(DISTINCT patient_id), {cols} FROM screened_").collect()[0]
         rejected = _distinct_rows(tmp_rej)
-    counts = iter(row[1:])
+    counts = iter(row[2:])
     summary = {rid: {s: int(next(counts)) for s in STATUSES} for rid in kb.regimens}
-    return Report(int(rows_in), int(row[0]), int(rejected), output, rejects, summary)
+    screened = int(row[0])
+    return Report(
+        int(rows_in),
+        screened,
+        int(rejected),
+        output,
+        rejects,
+        summary,
+        screened - int(row[1]),
+        kb.meta.disclaimer,
+        conflicts(kb),
+    )
