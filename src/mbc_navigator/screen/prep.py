@@ -226,10 +226,12 @@ class Prep:
 
     # the trusted stage: a cohort ``survey.py`` found clean --------------------------------------------------
 
-    def trusted(self, layout: dict[str, str], source: str, drug_bits: dict[str, int]) -> exp.Select:
+    def trusted(
+        self, layout: dict[str, str], source: str, drug_bits: dict[str, int], raw_treatments: bool = False
+    ) -> exp.Select:
         """The columns of ``checked`` for a typed cohort with no row to check: columns read as they are, each
-        drug name's flags (``drug_bits``, with ``survey.UNKNOWN_DRUG`` for a name the knowledge base lacks)
-        looked up by its exact spelling."""
+        drug name's flags (``drug_bits``, with ``UNKNOWN_DRUG`` for a name the knowledge base lacks) looked up by
+        its exact spelling. ``raw_treatments``: leave the treatments as they came (``treatment_view`` reads them)."""
         self.layout = layout
         values: dict[str, exp.Expression] = {
             name: col(name) if name in layout else exp.Cast(this=exp.Null(), to=null_type(spec.type))
@@ -241,18 +243,30 @@ class Prep:
             value = values[name]
             if name == "her2":
                 value = her2_value
-            elif spec.type == "treatments":
+            elif spec.type == "treatments" and not raw_treatments:
                 value = self.d.transform(value, T, self._trusted_treatment(exp.column(T), drug_bits))
             cols.append(alias(value, name))
         cols.append(alias(her2_mask, "her2__m"))
         return select(cols, source)
 
-    def _trusted_treatment(self, t: exp.Expression, drug_bits: dict[str, int]) -> exp.Expression:
+    def treatment_view(self, t: exp.Expression) -> dict[str, exp.Expression]:
+        """Each treatment field of a checked treatment, as an expression on an input one (``t``) of a cohort
+        read unchecked: absent keys are unknown; ``ongoing`` is false once an end date is given."""
         present = {k for k in TREATMENT_KEYS if f"{PRIOR}.{k}" in self.layout}
 
         def field(key: str) -> exp.Expression:
-            return dot(t, key) if key in present else exp.Null()
+            return dot(t.copy(), key) if key in present else exp.Null()
 
+        ongoing = exp.Coalesce(this=field("ongoing"), expressions=[case([(known(field("end_date")), lit(False))])])
+        return {
+            "setting": field("setting"),
+            "start_date": field("start_date"),
+            "end_date": field("end_date"),
+            "ongoing": ongoing,
+        }
+
+    def _trusted_treatment(self, t: exp.Expression, drug_bits: dict[str, int]) -> exp.Expression:
+        view = self.treatment_view(t)
         names = sorted(drug_bits)
         flags = self.d.transform(
             dot(t, "drugs"), "x_", self.d.lookup(exp.column("x_"), names, [drug_bits[n] for n in names])
@@ -260,12 +274,7 @@ class Prep:
         every = self.d.fold_bit_or(flags)  # the unknown-name bit is no flag the rules test
         unknown = exp.BitwiseAnd(this=paren_(every), expression=lit(UNKNOWN_DRUG))
         fields: dict[str, exp.Expression] = {
-            "setting": field("setting"),
-            "start_date": field("start_date"),
-            "end_date": field("end_date"),
-            "ongoing": exp.Coalesce(
-                this=field("ongoing"), expressions=[case([(known(field("end_date")), lit(False))])]
-            ),
+            **view,
             "known": exp.EQ(this=paren_(unknown), expression=lit(0)),
             "bits": every,
         }

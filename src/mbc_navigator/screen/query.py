@@ -84,16 +84,24 @@ def build(
         else:
             derived_cols.append(alias(v.value, name))
         derived_cols.append(alias(mask_expr(v.mask), f"{name}__m"))
+    sm: exp.Expression | None = None
     if drug_bits is None:
         valid_rows = select([exp.Star()], subquery(checked(), "checked_"), where=col("valid_"))
         lookup_keys = prep.drug_table()[0]
     else:
         drug_bits = drug_bits or {"": UNKNOWN_DRUG}  # an ENUM needs a value
-        valid_rows = prep.trusted(layout, source, drug_bits)
         lookup_keys = sorted(drug_bits)
+        if codes.complete:  # each treatment straight to its atoms: no checked copy of it
+            prep.layout = layout
+            packed = [codes.packed(drug_bits[n], UNKNOWN_DRUG) for n in lookup_keys]
+            drug = dialect.lookup(exp.column("d_"), lookup_keys, packed)
+            drugs = dialect.fold_bit_or(dialect.transform(col("drugs", table=T), "d_", drug))
+            sm = codes.sm_raw(prep.treatment_view(exp.column(T)), drugs)
+        valid_rows = prep.trusted(layout, source, drug_bits, raw_treatments=sm is not None)
     # earlier treatments: atoms, then conditions, per treatment; their OR per patient (``treatments.py``)
     atoms = select(
-        [exp.Star(), alias(dialect.transform(col(PRIOR), T, codes.sm()), SMS)], subquery(valid_rows, "valid_rows_")
+        [exp.Star(), alias(dialect.transform(col(PRIOR), T, sm or codes.sm()), SMS)],
+        subquery(valid_rows, "valid_rows_"),
     )
     coded = select([exp.Star(), alias(dialect.transform(col(SMS), SM, codes.code()), CODES)], subquery(atoms, "atoms_"))
     ored = select([exp.Star(), alias(dialect.fold_bit_or(col(CODES)), ANY)], subquery(coded, "coded_"))

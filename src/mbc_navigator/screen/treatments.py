@@ -69,6 +69,7 @@ class PriorCodes:
         self.drug_mask = 0
         self.terms: list[exp.Expression] = []
         self.used = 0
+        self.complete = True  # every condition registered was coded (none compiled the long way)
 
     def add(self, node: Node) -> Coded | None:
         """Register a condition; None when it cannot be coded (it is then compiled the long way)."""
@@ -77,8 +78,10 @@ class PriorCodes:
             found: dict[int, list[exp.Expression]] = {}  # field -> where it would settle the (unknown) condition
             self._causes(node, lit(True), found)
         except Uncodable:
+            self.complete = False
             return None
         if self.used + 2 + len(found) > CODE_BITS:
+            self.complete = False
             return None
         s_bit, u_bit = 1 << self.used, 1 << (self.used + 1)
         fields = tuple((f, 1 << (self.used + 2 + j)) for j, f in enumerate(sorted(found)))
@@ -89,13 +92,31 @@ class PriorCodes:
         return Coded(s_bit, u_bit, fields)
 
     def sm(self) -> exp.Expression:
-        """One treatment (``t_``) -> its atoms' bits, surely true below ``HALF``, true or unknown above."""
+        """One treatment (``t_``, a checked treatment) -> its atoms' bits, surely true below ``HALF``, true or
+        unknown above."""
         parts: list[exp.Expression] = list(self.sm_terms)
         if self.drug_mask:
             # parenthesised: SQL gives & and | the same precedence, left to right
             sure = exp.Paren(this=exp.BitwiseAnd(this=_bigint(col("bits", table=T)), expression=lit(self.drug_mask)))
             maybe = case([(col("known", table=T), sure.copy())], lit(self.drug_mask))
             parts += [sure, exp.BitwiseLeftShift(this=exp.Paren(this=maybe), expression=lit(HALF))]
+        return _bigint(bit_or(*parts) if parts else lit(0))
+
+    def packed(self, flags: int, unknown: int) -> int:
+        """A drug name's flags in ``sm`` form (a name the knowledge base lacks, ``unknown``: every drug atom
+        may be true), so that OR-ing a treatment's names gives the drug part of its ``sm``."""
+        if flags & unknown:
+            return self.drug_mask << HALF
+        return (flags & self.drug_mask) | ((flags & self.drug_mask) << HALF)
+
+    def sm_raw(self, view: dict[str, exp.Expression], drugs: exp.Expression) -> exp.Expression | None:
+        """``sm`` straight from an input treatment (``t_``) of a cohort read unchecked: ``view`` gives each
+        treatment field as an expression on it, ``drugs`` the OR of its drug names' ``packed`` flags. None when
+        an atom reads something else."""
+        terms = [t.transform(lambda n: _field(n, view)) for t in self.sm_terms]
+        if any(isinstance(c, exp.Column) and c.table == T for t in terms for c in t.find_all(exp.Column)):
+            return None
+        parts = [*terms, exp.Paren(this=drugs)] if self.drug_mask else terms
         return _bigint(bit_or(*parts) if parts else lit(0))
 
     def code(self) -> exp.Expression:
@@ -170,6 +191,12 @@ class PriorCodes:
             raise Uncodable("more than 31 atoms and causes")
         self.next_sm += 1
         return 1 << (self.next_sm - 1)
+
+
+def _field(node: exp.Expression, view: dict[str, exp.Expression]) -> exp.Expression:
+    if isinstance(node, exp.Column) and node.table == T and node.name in view:
+        return view[node.name].copy()
+    return node
 
 
 def _is_true(e: exp.Expression) -> bool:
