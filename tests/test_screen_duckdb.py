@@ -15,7 +15,7 @@ from mbc_navigator.screen.dialects import DIALECTS
 from mbc_navigator.screen.duckdb_engine import connect, screen, source_sql
 from mbc_navigator.screen.prep import Prep
 from mbc_navigator.screen.sqlgen import Fields
-from mbc_navigator.screen.survey import survey
+from mbc_navigator.screen.survey import MAX_SPELLINGS, survey
 from tests.test_screen_cohorts import DATES, KB, cohorts, expected, write_parquet
 
 SPOILERS: dict[str, dict[str, Any]] = {
@@ -129,3 +129,25 @@ def test_blank_drug_names_are_rejected_beside_known_and_unknown_names(tmp_path: 
     rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
     assert rejected == {"p0", "p1", "p2"}
     check_agrees(rows, read_output(out), rejected)
+
+
+def test_very_many_drug_spellings_take_the_checked_path_and_still_agree(tmp_path: Path) -> None:
+    """Past MAX_SPELLINGS distinct drug names a lookup table costs more than normalising each name in SQL: the
+    survey declines, the row-checked query runs, and the answers are the same."""
+    rows = [
+        {
+            "patient_id": f"p{i}",
+            "her2": "positive",
+            "extent": "metastatic",
+            "prior_treatments": [{"drugs": [f"Drug {i}", "Herceptin"], "setting": "advanced"}],
+        }
+        for i in range(MAX_SPELLINGS + 1)
+    ]
+    src, out = tmp_path / "cohort.parquet", tmp_path / "out.parquet"
+    write_parquet(rows, src)
+    con = connect()
+    con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, KB, inputs.find(src))[0]}")
+    assert survey(con, KB, "cohort_", Prep(KB, DIALECTS["duckdb"], Fields(KB))) is None
+    report = screen(KB, src, out)
+    assert report.screened == len(rows)
+    check_agrees(rows[:50], read_output(out), set())

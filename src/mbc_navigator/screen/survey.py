@@ -24,6 +24,7 @@ from mbc_navigator.screen.sqlgen import PRIOR
 NATIVE = {"enum": "VARCHAR", "bool": "BOOLEAN", "date": "DATE", "enum_list": "VARCHAR[]"}
 TREATMENT_NATIVE = {"drugs": "VARCHAR[]", "setting": "VARCHAR", "start_date": "DATE", "end_date": "DATE"}
 TREATMENT_NATIVE["ongoing"] = "BOOLEAN"
+MAX_SPELLINGS = 5000  # distinct drug names the unchecked query looks up as written
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,12 @@ def survey(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, source: str, prep:
     allowed = {f.name: f for f in kb.facts.treatment_fields}["setting"].values
     if broken or not set(settings or []) <= {None, *allowed}:
         return None
+    spellings = _flat(names or [])
+    if len(spellings) > MAX_SPELLINGS:
+        return None  # a lookup table that large costs more than normalising each name in SQL
     table = dict(zip(*prep.drug_table(), strict=True))
     bits: dict[str, int] = {}
-    for name in _flat(names or []):
+    for name in spellings:
         if name is None or not normalise_drug_name(name):
             return None  # a missing or blank drug name: the checks say so, row by row
         bits[name] = table.get(normalise_drug_name(name), UNKNOWN_DRUG)
