@@ -1,7 +1,8 @@
 """Benchmark: screening a synthetic cohort, five ways, on the same Parquet file.
 
-(a) ``mbcnav screen`` on DuckDB (the real command, in a subprocess: start-up, knowledge load, read, check,
-    screen, write output and rejects, summary; ``a_fixed_seconds`` is the same on one patient); (b) a hand-written
+(a) ``mbcnav screen`` on DuckDB (the real command, in a subprocess: start-up, knowledge load, the survey pass
+    that decides whether rows need checks, screen, write output and rejects, summary; ``a_fixed_seconds`` is the
+    same on one patient, ``a_patients_per_s_after_start`` the rate without it); (b) a hand-written
     DuckDB query for the same 17 options (the floor: statuses by the same three-valued logic, drug classes by an
     ENUM lookup, no row checks, no missing lists; ``b_statuses_differing_from_a`` checks it against (a)); (c) the
     per-patient Python evaluator (profile reader + compiled criteria, statuses and missing lists; on a sample);
@@ -10,6 +11,7 @@
     (session start excluded).
 
 Prints patients/s for each and, as the last line, JSON with the figures and the speed ratios a/b, a/c, a/d.
+(a) and (b) run ``--repeat`` times each (default 3) and the fastest run counts, for both alike.
 ``--measure-memory`` also reports the peak resident memory of the (a) process.
 
     python benchmarks/screening.py --patients 1000000
@@ -398,6 +400,7 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=100_000)
     ap.add_argument("--sample", type=int, default=20_000, help="rows for the per-patient engines (c, d)")
     ap.add_argument("--only", default="abcde", help="which measurements to run, e.g. 'ab'")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b); the fastest counts (default 3)")
     ap.add_argument("--measure-memory", action="store_true", help="report the peak RSS of the (a) process")
     ap.add_argument("--workdir", type=Path, help="keep files here (default: a temporary folder)")
     args = ap.parse_args()
@@ -414,7 +417,11 @@ def main() -> None:
         speed: dict[str, float] = {}
         extra: dict[str, Any] = {}
         if "a" in args.only:
-            elapsed, rss = timed([MBCNAV, "screen", str(src), "--out", str(work / "a.parquet"), "--format", "json"])
+            runs = [
+                timed([MBCNAV, "screen", str(src), "--out", str(work / "a.parquet"), "--format", "json"])
+                for _ in range(args.repeat)
+            ]
+            elapsed, rss = min(r[0] for r in runs), max(r[1] for r in runs)
             speed["a_mbcnav_duckdb"] = n / elapsed
             extra["a_seconds"] = round(elapsed, 3)
             if args.measure_memory:
@@ -425,16 +432,22 @@ def main() -> None:
             if not one.exists():
                 generate(one, 1)
             extra["a_fixed_seconds"] = round(
-                timed([MBCNAV, "screen", str(one), "--out", str(work / "a1.parquet")])[0], 3
+                min(timed([MBCNAV, "screen", str(one), "--out", str(work / "a1.parquet")])[0] for _ in range(3)), 3
             )
+            # the rate once started: what a larger cohort approaches (not the figure the targets are about)
+            extra["a_patients_per_s_after_start"] = round(n / max(elapsed - extra["a_fixed_seconds"], 1e-9))
         if "b" in args.only:
             setup, sql = hand_written_sql(kb, src)
-            con = duckdb.connect(config={"preserve_insertion_order": "false"})  # as mbcnav screen does
-            start = time.perf_counter()
-            for statement in setup:
-                con.execute(statement)
-            con.execute(f"COPY ({sql}) TO '{work / 'b.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
-            elapsed = time.perf_counter() - start
+            times = []
+            for _ in range(args.repeat):
+                con = duckdb.connect(config={"preserve_insertion_order": "false"})  # as mbcnav screen does
+                start = time.perf_counter()
+                for statement in setup:
+                    con.execute(statement)
+                con.execute(f"COPY ({sql}) TO '{work / 'b.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+                times.append(time.perf_counter() - start)
+                con.close()
+            elapsed = min(times)
             speed["b_hand_written_duckdb"] = n / elapsed
             extra["b_seconds"] = round(elapsed, 3)
             if "a" in args.only:  # the floor must be the same criteria: count the statuses where it differs
