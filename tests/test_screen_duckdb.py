@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mbc_navigator.screen import inputs
+from mbc_navigator.screen import inputs, treatments
 from mbc_navigator.screen.dialects import DIALECTS
 from mbc_navigator.screen.duckdb_engine import connect, screen, source_sql
 from mbc_navigator.screen.prep import Prep
@@ -151,3 +152,20 @@ def test_very_many_drug_spellings_take_the_checked_path_and_still_agree(tmp_path
     report = screen(KB, src, out)
     assert report.screened == len(rows)
     check_agrees(rows[:50], read_output(out), set())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cohorts(clean=True), cohorts())
+def test_conditions_past_the_bits_of_one_integer_are_compiled_the_long_way(
+    clean: list[dict[str, Any]], dirty: list[dict[str, Any]]
+) -> None:
+    """With room in a treatment's code for only a few conditions (``CODE_BITS`` shrunk), the rest compile to
+    the walk-the-treatments SQL, on the unchecked and the row-checked query alike, with the same answers."""
+    with pytest.MonkeyPatch.context() as mp, tempfile.TemporaryDirectory() as tmp:
+        mp.setattr(treatments, "CODE_BITS", 8)
+        for name, rows in (("clean", clean), ("dirty", dirty)):
+            src, out = Path(tmp) / f"{name}.parquet", Path(tmp) / f"{name}-out.parquet"
+            write_parquet(rows, src)
+            report = screen(KB, src, out)
+            rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+            check_agrees(rows, read_output(out), rejected)
