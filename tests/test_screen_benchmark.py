@@ -16,7 +16,10 @@ def test_benchmark_smoke_run_prints_figures_and_ratios(tmp_path: Path) -> None:
     pytest.importorskip("cel")
     cmd = [sys.executable, str(ROOT / "benchmarks" / "screening.py"), "--patients", "2000", "--sample", "200"]
     out = subprocess.run(
-        [*cmd, "--only", "abcd", "--repeat", "1", "--workdir", str(tmp_path)], capture_output=True, text=True, check=True
+        [*cmd, "--only", "abcd", "--repeat", "1", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["patients"] == 2000
