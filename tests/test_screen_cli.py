@@ -115,6 +115,8 @@ def test_bad_arguments_and_columns_are_usage_errors(tmp_path: Path, capsys: pyte
     assert "--out" in capsys.readouterr().err
     assert main(["screen", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.csv")]) == 2
     assert "INPUT" in capsys.readouterr().err
+    assert main(["screen", str(src), "--out", str(tmp_path / "no-such-folder" / "o.csv")]) == 2
+    assert "--out: the folder" in capsys.readouterr().err
     assert not list(tmp_path.glob("o.*"))
 
 
@@ -156,3 +158,28 @@ def test_the_report_counts_repeated_ids_and_says_where_the_pages_fall_short(
     table = capsys.readouterr().out
     assert "1 screened row(s) repeat a patient_id" in table
     assert "where the pages disagree or fall short" in table and "care team" in table
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_rejects_give_the_row_in_its_file_when_the_file_is_read_in_parallel(tmp_path: Path, fmt: str) -> None:
+    """A file big enough for DuckDB to read in parallel still gets each reject's row as counted in that file
+    (a window partitioned by file once numbered rows in no particular order)."""
+    n = 1_500_000
+    con = duckdb.connect()
+    her2 = f"CASE WHEN range = {n - 2} THEN 'maybe' ELSE 'positive' END"
+    rows = f"SELECT 'p' || range AS patient_id, {her2} AS her2 FROM range({n})"
+    if fmt == "csv":
+        con.execute(f"COPY ({rows}) TO '{tmp_path / 'big.csv'}' (HEADER true)")
+    else:
+        con.execute(f"COPY ({rows}) TO '{tmp_path / 'big.ndjson'}' (FORMAT json)")
+    (tmp_path / "small.csv" if fmt == "csv" else tmp_path / "small.ndjson").write_text(
+        "patient_id,her2\nq1,positive\nq2,bogus\n" if fmt == "csv" else '{"patient_id": "q1", "her2": "bogus"}\n'
+    )
+    (tmp_path / "in").mkdir()
+    for name in (f"big.{fmt}", f"small.{fmt}"):
+        (tmp_path / name).rename(tmp_path / "in" / name)
+    assert main(["screen", str(tmp_path / "in"), "--out", str(tmp_path / "o.parquet")]) == 0
+    with (tmp_path / "o.rejects.csv").open(newline="", encoding="utf-8") as f:
+        got = sorted((Path(r["file"]).name, r["row"], r["patient_id"]) for r in csv.DictReader(f))
+    small = ("small.csv", "2", "q2") if fmt == "csv" else ("small.ndjson", "1", "q1")
+    assert got == sorted([(f"big.{fmt}", str(n - 1), f"p{n - 2}"), small])

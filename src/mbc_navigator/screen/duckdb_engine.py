@@ -41,15 +41,11 @@ def source_sql(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, cohort: inputs
         row = "file_row_number + 1"
         drop = "filename, file_row_number"
     elif cohort.format == "csv":
-        con.execute("SET preserve_insertion_order = true")  # row numbers follow the file's order
         reader = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true, filename = true)"
-        row = "row_number() OVER (PARTITION BY filename)"
-        drop = "filename"
+        row, drop = "", "filename"
     else:
-        con.execute("SET preserve_insertion_order = true")
         reader = f"read_json({files}, format = 'newline_delimited', union_by_name = true, filename = true)"
-        row = "row_number() OVER (PARTITION BY filename)"
-        drop = "filename"
+        row, drop = "", "filename"
     try:
         rel = con.sql(f"SELECT * EXCLUDE ({drop}) FROM {reader} LIMIT 0")
     except duckdb.Error as exc:
@@ -68,8 +64,25 @@ def source_sql(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, cohort: inputs
         quoted = '"' + name.replace('"', '""') + '"'
         text = layout.get(name) == "text" and cohort.format == "ndjson"
         casts.append(f"CAST({quoted} AS VARCHAR) AS {quoted}" if text else quoted)
-    sql = f"SELECT {row} AS row_, filename AS file_, {', '.join(casts)} FROM {reader}"
-    return sql, layout
+    if row:
+        return f"SELECT {row} AS row_, filename AS file_, {', '.join(casts)} FROM {reader}", layout
+    # CSV and NDJSON carry no row numbers: each file is numbered in its own order (insertion order kept, one
+    # streaming window per file; a window partitioned by file would not follow the file's order)
+    con.execute("SET preserve_insertion_order = true")
+    types = {name: str(dtype) for name, dtype in zip(rel.columns, rel.types, strict=True)}
+    numbered = " UNION ALL BY NAME ".join(
+        f"SELECT row_number() OVER () AS row_, {_quote(str(p))} AS file_, * FROM {_one_file(cohort.format, p, types)}"
+        for p in cohort.files
+    )
+    return f"SELECT row_, file_, {', '.join(casts)} FROM ({numbered})", layout
+
+
+def _one_file(fmt: str, path: Path, types: dict[str, str]) -> str:
+    if fmt == "csv":
+        return f"read_csv({_quote(str(path))}, all_varchar = true, header = true)"
+    # the cohort's column types, so that every file's columns line up
+    columns = "{" + ", ".join(f"{_quote(name)}: {_quote(t)}" for name, t in types.items()) + "}"
+    return f"read_json({_quote(str(path))}, format = 'newline_delimited', columns = {columns})"
 
 
 def _kind(dtype: Any) -> str:

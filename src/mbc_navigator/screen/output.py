@@ -19,10 +19,13 @@ STATUSES = ("eligible", "needs_info", "ineligible")
 
 
 def output_format(path: Path) -> str:
-    """ "parquet" or "csv", by the output's suffix; any other suffix is bad input named as ``--out``."""
+    """ "parquet" or "csv", by the output's suffix; any other suffix, or a folder that is not there, is bad
+    input named as ``--out``."""
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputProblem(f"--out: {str(path)!r} must end in .parquet or .csv")
+    if not path.parent.is_dir():
+        raise InputProblem(f"--out: the folder {str(path.parent)!r} does not exist; create it first")
     return fmt
 
 
