@@ -5,6 +5,7 @@ allowed is a problem naming the field and what is allowed. HER2 from IHC/ISH, an
 or contradicted results, come from a table built by running the Python profile reader over every combination,
 so the decision table in ``profile/her2.py`` stays the one source. Each earlier treatment gets its drug names
 normalised once, with a flag per drug class or drug the rules ask about, and whether every name is known.
+``Prep.trusted`` gives the same columns for a cohort ``survey.py`` found clean, without the checks.
 """
 
 from __future__ import annotations
