@@ -60,7 +60,6 @@ def run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     print(f"mbcnav: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
     common = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
     if args.workers > 1:
-
         uvicorn.run("mbc_navigator.web.app:create_app_from_env", factory=True, workers=args.workers, **common)
     else:
         from mbc_navigator.web.app import create_app

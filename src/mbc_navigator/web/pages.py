@@ -38,6 +38,7 @@ GROUPS = (
 )
 RESULT_LABEL = {"met": "met", "not_met": "not met", "unknown": "unknown"}
 
+
 def wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/openapi", "/cds-services")):
@@ -111,7 +112,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         return html(
             "check.html",
             422 if problems else 200,
-                        title=f"{title}: check which options may fit",
+            title=f"{title}: check which options may fit",
             topics=F.TOPICS,
             index=index,
             topic=topic,
@@ -132,7 +133,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         ]
         return html(
             "results.html",
-                        title="Your results: options to discuss with your care team",
+            title="Your results: options to discuss with your care team",
             groups=groups,
             result=result,
             drugs=drugs,
@@ -219,7 +220,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
             return html(
                 "clinician.html",
                 422,
-                                title="Clinician view",
+                title="Clinician view",
                 result=None,
                 problems=problems,
                 profile_text=text,
@@ -228,7 +229,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         pretty = text if "fhir" in result else orjson.dumps(raw, option=orjson.OPT_INDENT_2).decode()
         return html(
             "clinician.html",
-                        title="Clinician view",
+            title="Clinician view",
             result=result,
             profile_text=pretty,
             today=result["knowledge"]["as_of"],
@@ -258,7 +259,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         conflicts = [c for c in knowledge_summary(kb, date.today())["conflicts"] if regimen_id in c["bears_on"]]
         return html(
             "regimen.html",
-                        title=regimens[regimen_id]["name"],
+            title=regimens[regimen_id]["name"],
             r=regimens[regimen_id],
             drugs=drugs,
             conflicts=conflicts,
@@ -297,7 +298,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         summary = knowledge_summary(kb, date.today())
         return html(
             "sources.html",
-                        title="Sources",
+            title="Sources",
             pages=summary["sources"],
             conflicts=summary["conflicts"],
             external=exported["external_sources"],
@@ -315,7 +316,7 @@ def make_router(kb: KnowledgeBase, app: FastAPI, searcher: Callable[[], Searcher
         conflicts = [c for c in summary["conflicts"] if any(s["source"] == key for s in c["statements"])]
         return html(
             "source.html",
-                        title=page["title"] if page else ext["title"] if ext else source_id,
+            title=page["title"] if page else ext["title"] if ext else source_id,
             page=page,
             ext=ext,
             passages=[q[1] for q in quotes],

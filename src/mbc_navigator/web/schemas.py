@@ -85,9 +85,7 @@ def profile_schema(kb: KnowledgeBase) -> dict[str, Any]:
     }
     props: dict[str, Any] = {}
     for fact in kb.facts.base:
-        schema = (
-            {"type": ["array", "null"], "items": treatment} if fact.type == "treatments" else _fact_schema(fact)
-        )
+        schema = {"type": ["array", "null"], "items": treatment} if fact.type == "treatments" else _fact_schema(fact)
         props[fact.name] = {**schema, "description": f"{fact.label}. {fact.question}"}
     return {
         "type": "object",
