@@ -183,3 +183,16 @@ def test_rejects_give_the_row_in_its_file_when_the_file_is_read_in_parallel(tmp_
         got = sorted((Path(r["file"]).name, r["row"], r["patient_id"]) for r in csv.DictReader(f))
     small = ("small.csv", "2", "q2") if fmt == "csv" else ("small.ndjson", "1", "q1")
     assert got == sorted([(f"big.{fmt}", str(n - 1), f"p{n - 2}"), small])
+
+
+def test_cohorts_without_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Parquet file or a CSV header without rows screens nobody (and says so); a file of no bytes at all is a
+    usage error naming INPUT."""
+    write_parquet([], tmp_path / "none.parquet")
+    (tmp_path / "header.csv").write_text("patient_id,her2\n", encoding="utf-8")
+    for name in ("none.parquet", "header.csv"):
+        report = screen_json(capsys, str(tmp_path / name), "--out", str(tmp_path / f"{name}.out.csv"))
+        assert (report["rows_in"], report["rows_screened"], report["rows_rejected"]) == (0, 0, 0)
+    (tmp_path / "nothing.ndjson").write_text("", encoding="utf-8")
+    assert main(["screen", str(tmp_path / "nothing.ndjson"), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "INPUT" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()

@@ -117,9 +117,12 @@ def cohorts(max_size: int = 25, invalid: bool = True, clean: bool = False) -> st
     )
 
 
-def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+def write_parquet(rows: list[dict[str, Any]], path: Path, columns: set[str] | None = None) -> None:
+    """The rows as Parquet with native types; ``columns``: only these profile fields (the rest left out)."""
     schema = [pa.field("patient_id", pa.string())]
     for name, fact in FACTS.items():
+        if columns is not None and name not in columns:
+            continue
         kind = {
             "enum": pa.string(),
             "bool": pa.bool_(),
@@ -128,7 +131,9 @@ def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
             "treatments": pa.list_(TREATMENT_TYPE),
         }[fact.type]
         schema.append(pa.field(name, kind))
-    pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema(schema)), path)
+    names = {f.name for f in schema}
+    table = [{k: v for k, v in row.items() if k in names} for row in rows]
+    pq.write_table(pa.Table.from_pylist(table, schema=pa.schema(schema)), path)
 
 
 def profile_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from mbc_navigator.screen.duckdb_engine import connect, screen, source_sql
 from mbc_navigator.screen.prep import Prep
 from mbc_navigator.screen.sqlgen import Fields
 from mbc_navigator.screen.survey import MAX_SPELLINGS, survey
-from tests.test_screen_cohorts import DATES, KB, cohorts, expected, write_parquet
+from tests.test_screen_cohorts import DATES, FACTS, KB, cohorts, expected, write_parquet
 
 SPOILERS: dict[str, dict[str, Any]] = {
     "capitalised value": {"er": "Positive"},
@@ -86,6 +86,21 @@ def test_clean_cohorts_are_screened_unchecked_and_agree_with_the_python_evaluato
         assert survey(con, KB, "cohort_", Prep(KB, DIALECTS["duckdb"], Fields(KB))) is not None
         report = screen(KB, src, out)
         assert report.rejected == 0 and report.screened == len(rows)
+        check_agrees(rows, read_output(out), set())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cohorts(clean=True), st.sets(st.sampled_from(sorted(FACTS))))
+def test_clean_cohorts_with_columns_left_out_take_the_unchecked_path_and_agree(
+    rows: list[dict[str, Any]], kept: set[str]
+) -> None:
+    """Any profile column may be left out (unknown for everyone), prior_treatments and dates included."""
+    rows = [{k: v for k, v in r.items() if k == "patient_id" or k in kept} for r in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "cohort.parquet", Path(tmp) / "out.parquet"
+        write_parquet(rows, src, kept)
+        report = screen(KB, src, out)
+        assert report.fast and report.screened == len(rows)
         check_agrees(rows, read_output(out), set())
 
 

@@ -127,7 +127,16 @@ def screen(
         reader = "read_parquet" if fmt == "parquet" else "read_csv"
         screened, distinct, summary = _summary(con, f"{reader}({_quote(str(tmp_out))})", list(kb.regimens))
     return Report(
-        rows_in, screened, rejected, output, rejects, summary, screened - distinct, kb.meta.disclaimer, conflicts(kb)
+        rows_in,
+        screened,
+        rejected,
+        output,
+        rejects,
+        summary,
+        screened - distinct,
+        kb.meta.disclaimer,
+        conflicts(kb),
+        fast=clean is not None,
     )
 
 

@@ -45,6 +45,8 @@ def find(path: Path) -> Cohort:
     )
     if not files:
         raise InputProblem(f"INPUT: the folder {str(path)!r} holds no .parquet, .csv or .ndjson files")
+    if all(p.stat().st_size == 0 for p in files):
+        raise InputProblem(f"INPUT: {str(path)!r} is empty; give a file with a header (CSV) or rows")
     kinds = {FORMATS.get(p.suffix.lower()) for p in files}
     if None in kinds:
         raise InputProblem(f"INPUT: {str(path)!r} is not a .parquet, .csv, .ndjson or .jsonl file")

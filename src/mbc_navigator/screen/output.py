@@ -82,6 +82,7 @@ class Report:
     duplicate_ids: int = 0
     disclaimer: str = ""
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    fast: bool = False  # the survey found no row to check (``survey.py``): screened without row checks
 
     def as_dict(self) -> dict[str, object]:
         return {

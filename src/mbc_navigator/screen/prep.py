@@ -254,9 +254,10 @@ class Prep:
         """Each treatment field of a checked treatment, as an expression on an input one (``t``) of a cohort
         read unchecked: absent keys are unknown; ``ongoing`` is false once an end date is given."""
         present = {k for k in TREATMENT_KEYS if f"{PRIOR}.{k}" in self.layout}
+        kinds = {"setting": "varchar", "start_date": "date", "end_date": "date", "ongoing": "boolean"}
 
-        def field(key: str) -> exp.Expression:
-            return dot(t.copy(), key) if key in present else exp.Null()
+        def field(key: str) -> exp.Expression:  # an absent key: a NULL of its type (dates are added to)
+            return dot(t.copy(), key) if key in present else cast(exp.Null(), kinds[key])
 
         ongoing = exp.Coalesce(this=field("ongoing"), expressions=[case([(known(field("end_date")), lit(False))])])
         return {

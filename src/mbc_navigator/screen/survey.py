@@ -84,7 +84,8 @@ def survey(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, source: str, prep:
     found = dict(zip(listed, values, strict=True))
     for name in listed:
         # a list's items must all be given; a single value may be unknown
-        seen = _flat(found[name]) if facts[name].type == "enum_list" else set(found[name]) - {None}
+        values_seen = found[name] or []  # NULL for a cohort without rows
+        seen = _flat(values_seen) if facts[name].type == "enum_list" else set(values_seen) - {None}
         if not seen <= set(facts[name].values):
             return None
     if PRIOR not in present:
