@@ -35,6 +35,8 @@ DRUG_NAMES = [
     "epirubicin",
     "Trastuzumab-Deruxtecan",
     "  Enhertu ",
+    "Trastuzumab\u00a0deruxtecan",  # a no-break space, as pasted from a web page
+    "letrozole\u2003",
     "Unknownumab",
 ]
 DATES = [date(2021, 12, 31), date(2022, 1, 15), date(2022, 8, 31), date(2023, 2, 28), date(2023, 6, 30)]
