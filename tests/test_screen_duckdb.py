@@ -22,6 +22,9 @@ from tests.test_screen_cohorts import DATES, FACTS, KB, cohorts, expected, write
 SPOILERS: dict[str, dict[str, Any]] = {
     "capitalised value": {"er": "Positive"},
     "padded value": {"pd_l1": " negative"},
+    "tab and no-break space around a value": {"er": "\tpositive\u00a0"},
+    "tab-padded id": {"patient_id": "p-tab\t"},
+    "drug name of white space only": {"prior_treatments": [{"drugs": ["\t\u00a0"], "setting": "early"}]},
     "blank id": {"patient_id": " "},
     "padded id": {"patient_id": " p-padded"},
     "discordant HER2": {"her2_ihc": "3+", "her2_ish": "negative", "her2": None},

@@ -50,8 +50,9 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
-# every character Python's str.split() breaks on (as normalise_drug_name does), written as itself
-SPACES = "[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+# what Python's str.strip() and str.split() take for white space (the profile reader trims with them)
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+SPACES = f"[{WHITESPACE}]+"
 LOOKUP_TYPE = "mbcnav_drug_name"
 STATUS_TYPE = "mbcnav_status"  # the statuses, and the missing fields' names, as DuckDB ENUMs: written
 FIELD_TYPE = "mbcnav_field"  # to Parquet as plain strings, several times faster than VARCHARs

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.profile import ProfileError, parse_profile
-from mbc_navigator.screen.dialects import Dialect, alias, array, cast, col, lit, select, subquery
+from mbc_navigator.screen.dialects import WHITESPACE, Dialect, alias, array, cast, col, lit, select, subquery
 from mbc_navigator.screen.sqlgen import (
     PRIOR,
     DrugNames,
@@ -53,14 +53,19 @@ NULL_TYPES = {"enum": "varchar", "bool": "boolean", "date": "date", "enum_list":
 TREATMENTS_SHAPE = '{"drugs": [...], "setting": ..., "start_date": ..., "end_date": ..., "ongoing": ...}'
 
 
+def strip(e: exp.Expression) -> exp.Expression:
+    """White space off both ends, as Python's ``str.strip()`` (SQL's plain TRIM takes spaces only)."""
+    return exp.Trim(this=e, expression=lit(WHITESPACE))
+
+
 def trimmed(e: exp.Expression) -> exp.Expression:
     """CAST to text and trimmed; an empty cell is NULL."""
-    return exp.Nullif(this=exp.Trim(this=cast(e, "varchar")), expression=lit(""))
+    return exp.Nullif(this=strip(cast(e, "varchar")), expression=lit(""))
 
 
 def clean_text(e: exp.Expression) -> exp.Expression:
     """CAST to text, trimmed, lower-cased; an empty cell is NULL."""
-    return exp.Nullif(this=exp.Lower(this=exp.Trim(this=cast(e, "varchar"))), expression=lit(""))
+    return exp.Nullif(this=exp.Lower(this=strip(cast(e, "varchar"))), expression=lit(""))
 
 
 def null_type(kind: str) -> exp.DataType:
@@ -336,7 +341,7 @@ class Prep:
         x, t = exp.column("x_"), exp.column(T)
 
         drugs = dot(t, "drugs")
-        blank = or_(is_null(x), exp.EQ(this=exp.Trim(this=x), expression=lit("")))
+        blank = or_(is_null(x), exp.EQ(this=strip(x), expression=lit("")))
         drugs_bad = or_(
             is_null(drugs), exp.EQ(this=self.d.size(drugs), expression=lit(0)), self._any(drugs, "x_", blank)
         )

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
 from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.prep import ID, UNKNOWN_DRUG, Prep
+from mbc_navigator.screen.prep import ID, UNKNOWN_DRUG, Prep, strip
 from mbc_navigator.screen.sqlgen import PRIOR
 
 # the native type each kind of fact must have for the survey to vouch for it
@@ -124,8 +124,8 @@ def _broken(prep: Prep, present: set[str]) -> str:
         name: exp.column(name, quoted=True) if name in present else exp.Null() for name in prep.facts
     }
     pid = _q(ID)
-    # TRIM strips spaces only, so an untrimmed id starts or ends with one
-    conds = [f"{pid} IS NULL", f"{pid} = ''", f"prefix({pid}, ' ')", f"suffix({pid}, ' ')"]
+    untrimmed = d.sql(exp.NEQ(this=exp.column(ID, quoted=True), expression=strip(exp.column(ID, quoted=True))))
+    conds = [f"{pid} IS NULL", f"{pid} = ''", untrimmed]
     conds += [d.sql(c) for c, _ in prep.her2(values)[2] + prep.consistency(values)]
     return " OR ".join(f"COALESCE({c}, FALSE)" for c in conds)
 
