@@ -16,8 +16,8 @@ import duckdb
 from sqlglot import exp
 
 from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
-from mbc_navigator.screen.dialects import DIALECTS, WHITESPACE
-from mbc_navigator.screen.prep import ID, UNKNOWN_DRUG, Prep
+from mbc_navigator.screen.dialects import DIALECTS
+from mbc_navigator.screen.prep import EDGE_SPACE, ID, UNKNOWN_DRUG, Prep
 from mbc_navigator.screen.sqlgen import PRIOR
 
 # the native type each kind of fact must have for the survey to vouch for it
@@ -125,10 +125,7 @@ def _broken(prep: Prep, present: set[str]) -> str:
     }
     pid = _q(ID)
     # white space at either end (as str.strip() sees it): a regular expression is far cheaper than trimming
-    edge = f"^[{WHITESPACE}]|[{WHITESPACE}]$"
-    untrimmed = d.sql(
-        exp.Anonymous(this="regexp_matches", expressions=[exp.column(ID, quoted=True), exp.Literal.string(edge)])
-    )
+    untrimmed = d.sql(exp.RegexpLike(this=exp.column(ID, quoted=True), expression=exp.Literal.string(EDGE_SPACE)))
     conds = [f"{pid} IS NULL", f"{pid} = ''", untrimmed]
     conds += [d.sql(c) for c, _ in prep.her2(values)[2] + prep.consistency(values)]
     return " OR ".join(f"COALESCE({c}, FALSE)" for c in conds)
