@@ -260,10 +260,10 @@ class Prep:
         cols.append(alias(her2_mask, "her2__m"))
         return select(cols, source)
 
-    def treatment_view(self, t: exp.Expression) -> dict[str, exp.Expression]:
+    def treatment_view(self, t: exp.Expression, layout: dict[str, str]) -> dict[str, exp.Expression]:
         """Each treatment field of a checked treatment, as an expression on an input one (``t``) of a cohort
         read unchecked: absent keys are unknown; ``ongoing`` is false once an end date is given."""
-        present = {k for k in TREATMENT_KEYS if f"{PRIOR}.{k}" in self.layout}
+        present = {k for k in TREATMENT_KEYS if f"{PRIOR}.{k}" in layout}
         kinds = {"setting": "varchar", "start_date": "date", "end_date": "date", "ongoing": "boolean"}
 
         def field(key: str) -> exp.Expression:  # an absent key: a NULL of its type (dates are added to)
@@ -278,7 +278,7 @@ class Prep:
         }
 
     def _trusted_treatment(self, t: exp.Expression, drug_bits: dict[str, int]) -> exp.Expression:
-        view = self.treatment_view(t)
+        view = self.treatment_view(t, self.layout)
         names = sorted(drug_bits)
         flags = self.d.transform(
             dot(t, "drugs"), "x_", self.d.lookup(exp.column("x_"), names, [drug_bits[n] for n in names])

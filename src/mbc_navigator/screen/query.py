@@ -92,11 +92,10 @@ def build(
         drug_bits = drug_bits or {"": UNKNOWN_DRUG}  # an ENUM needs a value
         lookup_keys = sorted(drug_bits)
         if codes.complete:  # each treatment straight to its atoms: no checked copy of it
-            prep.layout = layout
             packed = [codes.packed(drug_bits[n], UNKNOWN_DRUG) for n in lookup_keys]
             drug = dialect.lookup(exp.column("d_"), lookup_keys, packed)
             drugs = dialect.fold_bit_or(dialect.transform(col("drugs", table=T), "d_", drug))
-            sm = codes.sm_raw(prep.treatment_view(exp.column(T)), drugs)
+            sm = codes.sm_raw(prep.treatment_view(exp.column(T), layout), drugs)
         valid_rows = prep.trusted(layout, source, drug_bits, raw_treatments=sm is not None)
     # earlier treatments: atoms, then conditions, per treatment; their OR per patient (``treatments.py``)
     atoms = select(
