@@ -10,7 +10,7 @@ import duckdb
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen import inputs
 from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.output import STATUSES, Report, atomic, conflicts, output_format, rejects_path
+from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
 from mbc_navigator.screen.prep import Prep
 from mbc_navigator.screen.query import build
 from mbc_navigator.screen.sqlgen import Fields
@@ -126,18 +126,7 @@ def screen(
             rejected = 0
         reader = "read_parquet" if fmt == "parquet" else "read_csv"
         screened, distinct, summary = _summary(con, f"{reader}({_quote(str(tmp_out))})", list(kb.regimens))
-    return Report(
-        rows_in,
-        screened,
-        rejected,
-        output,
-        rejects,
-        summary,
-        screened - distinct,
-        kb.meta.disclaimer,
-        conflicts(kb),
-        fast=clean is not None,
-    )
+    return Report.of(kb, (rows_in, screened, distinct, rejected), output, rejects, summary, fast=clean is not None)
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

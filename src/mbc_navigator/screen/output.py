@@ -84,6 +84,32 @@ class Report:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     fast: bool = False  # the survey found no row to check (``survey.py``): screened without row checks
 
+    @classmethod
+    def of(
+        cls,
+        kb: KnowledgeBase,
+        counts: tuple[int, int, int, int],
+        output: Path,
+        rejects: Path,
+        summary: dict[str, dict[str, int]],
+        fast: bool = False,
+    ) -> Report:
+        """A run's report from its counts (rows in, screened, distinct patient_ids screened, rejected), with
+        the knowledge base's disclaimer and disagreements."""
+        rows_in, screened, distinct, rejected = counts
+        return cls(
+            rows_in,
+            screened,
+            rejected,
+            output,
+            rejects,
+            summary,
+            screened - distinct,
+            kb.meta.disclaimer,
+            conflicts(kb),
+            fast,
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "rows_in": self.rows_in,

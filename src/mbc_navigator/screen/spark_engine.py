@@ -14,7 +14,7 @@ from typing import Any
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen import inputs
 from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.output import STATUSES, Report, atomic, conflicts, output_format, rejects_path
+from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
 from mbc_navigator.screen.query import build
 
 _SESSIONS: dict[str, Any] = {}
@@ -125,15 +125,5 @@ def screen(
         rejected = _distinct_rows(tmp_rej)
     counts = iter(row[2:])
     summary = {rid: {s: int(next(counts)) for s in STATUSES} for rid in kb.regimens}
-    screened = int(row[0])
-    return Report(
-        int(rows_in),
-        screened,
-        int(rejected),
-        output,
-        rejects,
-        summary,
-        screened - int(row[1]),
-        kb.meta.disclaimer,
-        conflicts(kb),
-    )
+    counts_in = (int(rows_in), int(row[0]), int(row[1]), int(rejected))
+    return Report.of(kb, counts_in, output, rejects, summary)

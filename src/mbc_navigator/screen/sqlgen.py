@@ -378,19 +378,20 @@ class RuleSql:
         def count(cond: exp.Expression) -> exp.Expression:
             return case([(known(pt), self.d.size(self.d.filter(pt, T, cond)))], exp.Null())
 
+        always = not pred.nullable and isinstance(pred.value, exp.Boolean) and bool(pred.value.this)
+        inner, inner_bits = mask_when_null(pred)
+        coded = self.codes.add(pred_node) if self.codes is not None and not always else None
+        if coded is not None:
+            return self._coded(func, coded, inner_bits)
         lo: exp.Expression
         hi: exp.Expression
-        if not pred.nullable and isinstance(pred.value, exp.Boolean) and pred.value.this:
+        if always:
             lo = hi = case([(known(pt), self.d.size(pt))], exp.Null())
         else:
             lo, hi = count(coalesce(pred.value, False)), count(coalesce(pred.value, True))
-        inner, inner_bits = mask_when_null(pred)
         per_item: exp.Expression = (
             lit(inner) if isinstance(inner, int) else self.d.fold_bit_or(self.d.transform(pt, T, inner))
         )
-        coded = self.codes.add(pred_node) if self.codes is not None and lo is not hi else None
-        if coded is not None:
-            return self._coded(func, coded, inner_bits)
         mask = case([(is_null(pt), lit(self.bit(PRIOR)))], per_item)
         bits = inner_bits | self.bit(PRIOR)
         if func == "count_prior":

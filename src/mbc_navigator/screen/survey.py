@@ -22,8 +22,13 @@ from mbc_navigator.screen.sqlgen import PRIOR
 
 # the native type each kind of fact must have for the survey to vouch for it
 NATIVE = {"enum": "VARCHAR", "bool": "BOOLEAN", "date": "DATE", "enum_list": "VARCHAR[]"}
-TREATMENT_NATIVE = {"drugs": "VARCHAR[]", "setting": "VARCHAR", "start_date": "DATE", "end_date": "DATE"}
-TREATMENT_NATIVE["ongoing"] = "BOOLEAN"
+TREATMENT_NATIVE = {
+    "drugs": "VARCHAR[]",
+    "setting": "VARCHAR",
+    "start_date": "DATE",
+    "end_date": "DATE",
+    "ongoing": "BOOLEAN",
+}
 MAX_SPELLINGS = 5000  # distinct drug names the unchecked query looks up as written
 
 
