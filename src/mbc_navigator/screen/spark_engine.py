@@ -1,13 +1,14 @@
 """Screening on Spark (``local[*]`` or a cluster): the same compiled SQL, generated for Spark's dialect.
 
 The output is a folder of part files named OUTPUT (Spark's way, so many machines can write at once); the
-rejects file beside it is one CSV. Row numbers in the rejects are per file for Parquet, empty for CSV/NDJSON.
+rejects file beside it is one CSV. Row numbers in the rejects count the rows of each file, as DuckDB's do.
 """
 
 from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,20 +56,19 @@ def _kind(dtype: Any) -> str:
     return "scalar"
 
 
-def _source(spark: Any, kb: KnowledgeBase, cohort: inputs.Cohort) -> dict[str, str]:
+def _source(spark: Any, kb: KnowledgeBase, cohort: inputs.Cohort) -> tuple[dict[str, str], Callable[[], None]]:
+    """Register the cohort as the view ``cohort_``; return its layout, and a call that re-registers it with the
+    row numbers of CSV/NDJSON files (a join: the rejects pass needs them, the output does not)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, StructType
 
     files = [str(p) for p in cohort.files]
     if cohort.format == "parquet":
         df = spark.read.parquet(*files)
-        row = F.col("_metadata.row_index") + 1
     elif cohort.format == "csv":
         df = spark.read.csv(files, header=True)
-        row = F.lit(None).cast("long")
     else:
         df = spark.read.json(files)
-        row = F.lit(None).cast("long")
     kinds = {f.name: _kind(f.dataType) for f in df.schema.fields}
     struct_keys = None
     field = next((f for f in df.schema.fields if f.name == "prior_treatments"), None)
@@ -79,10 +79,53 @@ def _source(spark: Any, kb: KnowledgeBase, cohort: inputs.Cohort) -> dict[str, s
     ):
         struct_keys = {f.name: _kind(f.dataType) for f in field.dataType.elementType.fields}
     layout = inputs.layout(kb, kinds, struct_keys)
-    df.select(
-        row.alias("row_"), F.col("_metadata.file_path").alias("file_"), *[F.col(f"`{c}`") for c in df.columns]
-    ).createOrReplaceTempView("cohort_")
-    return layout
+    columns = [F.col("_metadata.file_path").alias("file_"), *[F.col(f"`{c}`") for c in df.columns]]
+
+    def register(row: Any) -> None:
+        df.select(row.alias("row_"), *columns).createOrReplaceTempView("cohort_")
+
+    if cohort.format == "parquet":
+        register(F.col("_metadata.row_index") + 1)
+        return layout, lambda: None
+    register(F.lit(None).cast("long"))
+    return layout, lambda: _numbered(df, columns)
+
+
+def _numbered(df: Any, columns: list[Any]) -> None:
+    """``cohort_`` with each CSV/NDJSON row's number in its file. Spark reads a file in blocks, rows in order
+    within a block: a row's number is the rows of the file's earlier blocks plus its place in its block (its
+    ``monotonically_increasing_id`` less the block's first). Both scans of the files plan the same partitions,
+    so the ids agree."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    keyed = df.select(
+        F.col("_metadata.file_path").alias("f_"),
+        F.col("_metadata.file_block_start").alias("b_"),
+        F.monotonically_increasing_id().alias("id_"),
+        *columns,
+    )
+    earlier = Window.partitionBy("f_").orderBy("b_").rowsBetween(Window.unboundedPreceding, -1)
+    blocks = keyed.groupBy("f_", "b_").agg(F.min("id_").alias("first_"), F.count("*").alias("n_"))
+    blocks = blocks.select("f_", "b_", "first_", F.coalesce(F.sum("n_").over(earlier), F.lit(0)).alias("before_"))
+    row = F.col("before_") + F.col("id_") - F.col("first_") + 1
+    numbered = keyed.join(F.broadcast(blocks), ["f_", "b_"])
+    kept = [F.col(f"`{c}`") for c in keyed.columns if c not in ("f_", "b_", "id_")]
+    numbered.select(row.alias("row_"), *kept).createOrReplaceTempView("cohort_")
+
+
+def _write_rejects(spark: Any, query: str, path: Path) -> None:
+    """The rejects query as one CSV file at ``path``."""
+    part_dir = path.with_name(path.name + ".d")
+    try:
+        spark.sql(query).coalesce(1).write.mode("overwrite").option("header", "true").csv(str(part_dir))
+        part = next(part_dir.glob("part-*.csv"), None)
+        if part is None or part.stat().st_size == 0:
+            path.write_text(",".join(REJECT_COLUMNS) + "\n", encoding="utf-8")
+        else:
+            shutil.move(str(part), str(path))
+    finally:
+        shutil.rmtree(part_dir, ignore_errors=True)
 
 
 def _distinct_rows(rejects: Path) -> int:
@@ -98,7 +141,7 @@ def screen(
     fmt = output_format(output)
     cohort = inputs.find(input_path)
     spark = session(master, progress)
-    layout = _source(spark, kb, cohort)
+    layout, number_rows = _source(spark, kb, cohort)
     queries = build(kb, DIALECTS["spark"], layout, "cohort_", json_lists=fmt == "csv")
     rows_in = spark.sql("SELECT count(*) AS n FROM cohort_").collect()[0][0]
     rejects = rejects_path(output)
@@ -108,21 +151,17 @@ def screen(
             writer.parquet(str(tmp_out))
         else:
             writer.option("header", "true").csv(str(tmp_out))
-        part_dir = tmp_rej.with_name(tmp_rej.name + ".d")
-        try:
-            spark.sql(queries.rejects).coalesce(1).write.mode("overwrite").option("header", "true").csv(str(part_dir))
-            part = next(part_dir.glob("part-*.csv"), None)
-            if part is None or part.stat().st_size == 0:
-                tmp_rej.write_text(",".join(REJECT_COLUMNS) + "\n", encoding="utf-8")
-            else:
-                shutil.move(str(part), str(tmp_rej))
-        finally:
-            shutil.rmtree(part_dir, ignore_errors=True)
         result = spark.read.parquet(str(tmp_out)) if fmt == "parquet" else spark.read.csv(str(tmp_out), header=True)
         result.createOrReplaceTempView("screened_")
         cols = ", ".join(f"count_if(`{rid}` = '{s}')" for rid in kb.regimens for s in STATUSES)
         row = spark.sql(f"SELECT count(*), count(DISTINCT patient_id), {cols} FROM screened_").collect()[0]
-        rejected = _distinct_rows(tmp_rej)
+        rejected = 0
+        if int(row[0]) < rows_in:  # some rows were invalid: a second pass lists their problems
+            number_rows()
+            _write_rejects(spark, queries.rejects, tmp_rej)
+            rejected = _distinct_rows(tmp_rej)
+        else:
+            tmp_rej.write_text(",".join(REJECT_COLUMNS) + "\n", encoding="utf-8")
     counts = iter(row[2:])
     summary = {rid: {s: int(next(counts)) for s in STATUSES} for rid in kb.regimens}
     counts_in = (int(rows_in), int(row[0]), int(row[1]), int(rejected))
