@@ -1,17 +1,21 @@
 """Benchmark: screening a synthetic cohort, five ways, on the same Parquet file.
 
-(a) ``mbcnav screen`` on DuckDB (the real command, in a subprocess: start-up, knowledge load, the survey pass
-    that decides whether rows need checks, screen, write output and rejects, summary; ``a_fixed_seconds`` is the
-    same on one patient, ``a_patients_per_s_after_start`` the rate without it); (b) a hand-written
-    DuckDB query for the same 17 options (the floor: statuses by the same three-valued logic, drug classes by an
-    ENUM lookup, no row checks, no missing lists; ``b_statuses_differing_from_a`` checks it against (a)); (c) the
-    per-patient Python evaluator (profile reader + compiled criteria, statuses and missing lists; on a sample);
-    (d) a generic rule engine, CEL (``common-expression-language``), each option compiled once (two-valued:
-    eligible or not, the cheapest form; on a sample); (e) ``mbcnav screen --engine spark`` on ``local[*]``
-    (session start excluded).
+(a) ``mbcnav screen`` on DuckDB (the real command, in a subprocess: start-up, the compiled plan, the survey pass
+    that decides whether rows need checks, screen, write output and rejects, summary; the first run compiles the
+    plan and caches it, as a user's first screening does (``a_first_run_seconds``), later runs read it;
+    ``a_fixed_seconds`` is a later run on one patient, ``a_patients_per_s_after_start`` the rate without it);
+(b) a hand-written DuckDB query for the same 17 options (the floor: statuses by the same three-valued logic,
+    drug classes by an ENUM lookup, no row checks, no missing lists; ``b_statuses_differing_from_a`` checks it
+    against (a));
+(c) the per-patient Python evaluator (profile reader + compiled criteria, statuses and missing lists; on a
+    sample);
+(d) a generic rule engine, CEL (``common-expression-language``), each option compiled once (two-valued:
+    eligible or not, the cheapest form; on a sample);
+(e) ``mbcnav screen --engine spark`` on ``local[*]`` (session start excluded).
 
 Prints patients/s for each and, as the last line, JSON with the figures and the speed ratios a/b, a/c, a/d.
-(a) and (b) run ``--repeat`` times each (default 3) and the fastest run counts, for both alike.
+(a) and (b) run ``--repeat`` times each (default 3) and the fastest run counts, for both alike (for (a), the
+fastest after its first).
 ``--measure-memory`` also reports the peak resident memory of the (a) process.
 
     python benchmarks/screening.py --patients 1000000
@@ -25,6 +29,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +44,7 @@ from mbc_navigator.knowledge import default_knowledge
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.profile import ProfileError, parse_profile
 from mbc_navigator.rules import Context
+from mbc_navigator.screen.plan import CACHE_ENV
 
 MBCNAV = str(Path(sys.executable).with_name("mbcnav"))
 
@@ -417,22 +423,27 @@ def main() -> None:
         speed: dict[str, float] = {}
         extra: dict[str, Any] = {}
         if "a" in args.only:
+            # the first run compiles the plan and caches it (as a user's first screening does); later runs read it
+            plans = work / "plans"
+            shutil.rmtree(plans, ignore_errors=True)
+            os.environ[CACHE_ENV] = str(plans)
             runs = [
                 timed([MBCNAV, "screen", str(src), "--out", str(work / "a.parquet"), "--format", "json"])
-                for _ in range(args.repeat)
+                for _ in range(max(args.repeat, 2))
             ]
-            elapsed, rss = min(r[0] for r in runs), max(r[1] for r in runs)
+            elapsed, rss = min(r[0] for r in runs[1:]), max(r[1] for r in runs)
             speed["a_mbcnav_duckdb"] = n / elapsed
             extra["a_seconds"] = round(elapsed, 3)
+            extra["a_first_run_seconds"] = round(runs[0][0], 3)
             if args.measure_memory:
                 extra["a_peak_rss_mb"] = round(rss / 1024, 1)
                 print(f"(a) peak RSS: {rss / 1024:.0f} MB")
-            # the fixed part of (a): start-up, knowledge base, compiling and planning the query, on one patient
+            # the fixed part of (a): start-up, reading the plan, DuckDB planning the queries, on one patient
             one = work / "cohort-1.parquet"
             if not one.exists():
                 generate(one, 1)
             extra["a_fixed_seconds"] = round(
-                min(timed([MBCNAV, "screen", str(one), "--out", str(work / "a1.parquet")])[0] for _ in range(3)), 3
+                min(timed([MBCNAV, "screen", str(one), "--out", str(work / "a1.parquet")])[0] for _ in range(4)), 3
             )
             # the rate once started: what a larger cohort approaches (not the figure the targets are about)
             extra["a_patients_per_s_after_start"] = round(n / max(elapsed - extra["a_fixed_seconds"], 1e-9))

@@ -1,7 +1,9 @@
-"""Shared fixtures: the real knowledge base, and a helper to assess a profile."""
+"""Shared fixtures: the real knowledge base, and a helper to assess a profile; compiled screening plans kept in
+a folder of this test run."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -12,8 +14,21 @@ from live_server import LiveServer, serve
 from mbc_navigator.engine import assess
 from mbc_navigator.knowledge import KnowledgeBase, default_knowledge
 from mbc_navigator.profile import parse_profile
+from mbc_navigator.screen.plan import CACHE_ENV
 
 TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plan_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Screening plans are cached in a folder of this run (its subprocesses too), not in the user's cache."""
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("plans"))
+    yield
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
 
 
 @pytest.fixture(scope="session")

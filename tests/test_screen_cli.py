@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from mbc_navigator.cli.main import main
+from mbc_navigator.cli.launch import main
 from mbc_navigator.screen.output import atomic
 from tests.test_screen_cohorts import KB, random_cohort, write_parquet
 from tests.test_screen_duckdb import check_agrees

@@ -12,11 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mbc_navigator.screen import inputs, treatments
-from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.duckdb_engine import connect, screen, source_sql
-from mbc_navigator.screen.prep import Prep
-from mbc_navigator.screen.sqlgen import Fields
-from mbc_navigator.screen.survey import MAX_SPELLINGS, survey
+from mbc_navigator.screen.duckdb_engine import connect, describe, plan_for, screen, source_sql
+from mbc_navigator.screen.survey import MAX_SPELLINGS, Survey, survey
 from tests.test_screen_cohorts import DATES, FACTS, KB, cohorts, expected, write_parquet
 
 SPOILERS: dict[str, dict[str, Any]] = {
@@ -40,6 +37,16 @@ SPOILERS: dict[str, dict[str, Any]] = {
     },
     "ongoing with an end date": {"prior_treatments": [{"drugs": ["letrozole"], "end_date": DATES[0], "ongoing": True}]},
 }
+
+
+def surveyed(src: Path) -> Survey | None:
+    """The survey's answer for a cohort file, as ``screen`` gets it."""
+    con = connect()
+    cohort = inputs.find(src)
+    shape = describe(con, cohort)
+    plan = plan_for(KB, shape, json_lists=False)
+    con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, cohort, shape, plan.layout)}")
+    return survey(con, plan.survey) if plan.survey else None
 
 
 def read_output(path: Path) -> dict[str, dict[str, tuple[str, list[str]]]]:
@@ -84,9 +91,7 @@ def test_clean_cohorts_are_screened_unchecked_and_agree_with_the_python_evaluato
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "cohort.parquet", Path(tmp) / "out.parquet"
         write_parquet(rows, src)
-        con = connect()
-        con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, KB, inputs.find(src))[0]}")
-        assert survey(con, KB, "cohort_", Prep(KB, DIALECTS["duckdb"], Fields(KB))) is not None
+        assert surveyed(src) is not None
         report = screen(KB, src, out)
         assert report.rejected == 0 and report.screened == len(rows)
         check_agrees(rows, read_output(out), set())
@@ -118,9 +123,7 @@ def test_one_contradiction_sends_the_cohort_to_the_row_checks(rows: list[dict[st
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "cohort.parquet", Path(tmp) / "out.parquet"
         write_parquet(rows, src)
-        con = connect()
-        con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, KB, inputs.find(src))[0]}")
-        assert survey(con, KB, "cohort_", Prep(KB, DIALECTS["duckdb"], Fields(KB))) is None, spoil
+        assert surveyed(src) is None, spoil
         report = screen(KB, src, out)
         rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
         if spoil == "blank id":  # the one rule of the cohort, not of the profile: rejected, with no id to name
@@ -164,9 +167,7 @@ def test_very_many_drug_spellings_take_the_checked_path_and_still_agree(tmp_path
     ]
     src, out = tmp_path / "cohort.parquet", tmp_path / "out.parquet"
     write_parquet(rows, src)
-    con = connect()
-    con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, KB, inputs.find(src))[0]}")
-    assert survey(con, KB, "cohort_", Prep(KB, DIALECTS["duckdb"], Fields(KB))) is None
+    assert surveyed(src) is None
     report = screen(KB, src, out)
     assert report.screened == len(rows)
     check_agrees(rows[:50], read_output(out), set())

@@ -1,5 +1,5 @@
 import sys
 
-from mbc_navigator.cli.main import main
+from mbc_navigator.cli.launch import main
 
 sys.exit(main())

@@ -12,7 +12,8 @@ import sys
 
 from mbc_navigator.cds.options import CDS_ARGS_ENV, add_serve_flags, auth_from_args
 from mbc_navigator.cli.errors import EXIT_OK, UsageError
-from mbc_navigator.knowledge.loader import KNOWLEDGE_ENV, KnowledgeBase
+from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.knowledge.names import KNOWLEDGE_ENV
 
 
 def register(

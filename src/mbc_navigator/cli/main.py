@@ -8,10 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import pkgutil
 import sys
-import traceback
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 
 from mbc_navigator import sources as sources_mod
 from mbc_navigator.cli import render
-from mbc_navigator.cli.errors import EXIT_BUG, EXIT_INPUT, EXIT_OK, UsageError
+from mbc_navigator.cli.errors import EXIT_INPUT, EXIT_OK, UsageError, guard
 from mbc_navigator.cli.profile_input import InputError, add_profile_flags, fhir_output, profile_from_args
 from mbc_navigator.engine import assess
 from mbc_navigator.engine.cites import cite_json
@@ -279,29 +277,16 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        code = run(sys.argv[1:] if argv is None else argv)
-    except ProfileError as exc:
-        print("mbcnav: the profile has problems:", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  - {p}", file=sys.stderr)
-        code = EXIT_INPUT
-    except (InputError, UsageError, sources_mod.SourcesNotFound) as exc:
-        print(f"mbcnav: {exc}", file=sys.stderr)
-        code = EXIT_INPUT
-    except KeyboardInterrupt:
-        code = 130
-    except BrokenPipeError:
-        code = EXIT_OK
-    except Exception:  # a bug: say so plainly; the traceback only when asked for
-        print(
-            "mbcnav: internal error (a bug; please report it). Set MBCNAV_DEBUG=1 for details.",
-            file=sys.stderr,
-        )
-        if os.environ.get("MBCNAV_DEBUG"):
-            traceback.print_exc()
-        code = EXIT_BUG
-    return code
+    def command() -> int:
+        try:
+            return run(sys.argv[1:] if argv is None else argv)
+        except ProfileError as exc:
+            print("mbcnav: the profile has problems:", file=sys.stderr)
+            for p in exc.problems:
+                print(f"  - {p}", file=sys.stderr)
+            return EXIT_INPUT
+
+    return guard(command, (InputError, sources_mod.SourcesNotFound))
 
 
 if __name__ == "__main__":

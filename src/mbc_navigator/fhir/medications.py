@@ -18,7 +18,8 @@ from typing import Any
 from mbc_navigator.fhir.codes import CodeTables
 from mbc_navigator.fhir.collect import Collected
 from mbc_navigator.fhir.elements import Code, codes, day, onset, text_of
-from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
+from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.knowledge.names import normalise_drug_name
 
 KINDS = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 NOT_GIVEN = {"entered-in-error", "not-taken", "not-done", "cancelled", "draft", "intended", "unknown"}

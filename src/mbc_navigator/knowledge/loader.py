@@ -5,7 +5,6 @@ Problems are collected, not raised one by one, so ``mbcnav kb check`` can name e
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from mbc_navigator.knowledge.names import knowledge_dir, normalise_drug_name
 from mbc_navigator.knowledge.schema import (
     Caution,
     Cite,
@@ -50,9 +50,7 @@ from mbc_navigator.rules import (
 )
 from mbc_navigator.rules.ast import Name
 
-DATA_DIR = Path(__file__).parent / "data"
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader is ten times faster
-KNOWLEDGE_ENV = "MBCNAV_KNOWLEDGE"
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -145,10 +143,6 @@ class KnowledgeBase:
         return cite.ref or ""
 
 
-def normalise_drug_name(name: str) -> str:
-    return " ".join(name.replace("®", "").replace("™", "").replace("-", " ").lower().split())
-
-
 def _read(path: Path, model: type[M], problems: list[str]) -> M | None:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
@@ -213,7 +207,7 @@ def _dupes(items: list[str], what: str, problems: list[str]) -> None:
 
 def load(data_dir: Path | None = None) -> KnowledgeBase:
     """Load and check the knowledge base in ``data_dir`` (default: the package's own data)."""
-    data_dir = data_dir or Path(os.environ.get(KNOWLEDGE_ENV) or DATA_DIR)
+    data_dir = knowledge_dir(data_dir)
     problems: list[str] = []
     meta = _read(data_dir / "meta.yaml", Meta, problems)
     sources = _read(data_dir / "sources.yaml", Sources, problems)

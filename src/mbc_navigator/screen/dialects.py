@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from mbc_navigator.screen.plan import DRUG_VALUES, LOOKUP_TYPE
+
 
 def ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
@@ -53,7 +55,6 @@ def alias(e: exp.Expression, name: str) -> exp.Alias:
 # what Python's str.strip() and str.split() take for white space (the profile reader trims with them)
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 SPACES = f"[{WHITESPACE}]+"
-LOOKUP_TYPE = "mbcnav_drug_name"
 STATUS_TYPE = "mbcnav_status"  # the statuses, and the missing fields' names, as DuckDB ENUMs: written
 FIELD_TYPE = "mbcnav_field"  # to Parquet as plain strings, several times faster than VARCHARs
 
@@ -122,6 +123,10 @@ class Dialect:
         """``values[i]`` where ``key == keys[i]``; NULL for a key not in ``keys``."""
         raise NotImplementedError
 
+    def bound_lookup(self, key: exp.Expression) -> exp.Expression:
+        """The value bound at run time to a cohort's drug name ``key`` (DuckDB only: the trusted query)."""
+        raise NotImplementedError
+
     def label(self, text: str, kind: str) -> exp.Expression:
         """A constant of a closed set (``STATUS_TYPE`` or ``FIELD_TYPE``)."""
         return lit(text)
@@ -173,11 +178,11 @@ class DuckDB(Dialect):
 
     def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
         # an ENUM cast is one hash lookup per value; the code then indexes a constant list
-        code = exp.Anonymous(
-            this="enum_code", expressions=[exp.TryCast(this=key, to=exp.DataType.build(LOOKUP_TYPE, udt=True))]
-        )
-        index = exp.Add(this=code, expression=lit(1))
-        return exp.Anonymous(this="list_extract", expressions=[array([lit(v) for v in values]), index])
+        return _indexed(array([lit(v) for v in values]), key)
+
+    def bound_lookup(self, key: exp.Expression) -> exp.Expression:
+        # the names: the ENUM LOOKUP_TYPE; their values: the variable DRUG_VALUES (both set before the query)
+        return _indexed(exp.Anonymous(this="getvariable", expressions=[lit(DRUG_VALUES)]), key)
 
     def label(self, text: str, kind: str) -> exp.Expression:
         return exp.Cast(this=lit(text), to=exp.DataType.build(kind, udt=True))
@@ -191,6 +196,14 @@ class DuckDB(Dialect):
             quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
             out += [f"DROP TYPE IF EXISTS {name}", f"CREATE TYPE {name} AS ENUM ({quoted})"]
         return out
+
+
+def _indexed(values: exp.Expression, key: exp.Expression) -> exp.Expression:
+    """``values[i]`` for the name ``key`` of index i in the ENUM ``LOOKUP_TYPE`` (DuckDB)."""
+    code = exp.Anonymous(
+        this="enum_code", expressions=[exp.TryCast(this=key, to=exp.DataType.build(LOOKUP_TYPE, udt=True))]
+    )
+    return exp.Anonymous(this="list_extract", expressions=[values, exp.Add(this=code, expression=lit(1))])
 
 
 class Spark(Dialect):

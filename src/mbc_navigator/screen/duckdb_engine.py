@@ -1,20 +1,25 @@
-"""Screening on DuckDB (embedded, the default): the compiled query streams from the input files to the output."""
+"""Screening on DuckDB (embedded, the default): the compiled query streams from the input files to the output.
+
+The queries come from a plan (``plan.py``): read from the cache when one was compiled for this knowledge base,
+code and input shape, else compiled (``compile.py``) and kept for the next run.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from mbc_navigator.knowledge.loader import KnowledgeBase
-from mbc_navigator.screen import inputs
-from mbc_navigator.screen.dialects import DIALECTS
+from mbc_navigator.screen import inputs, plan
 from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
-from mbc_navigator.screen.prep import Prep
-from mbc_navigator.screen.query import build
-from mbc_navigator.screen.sqlgen import Fields
+from mbc_navigator.screen.plan import DRUG_VALUES, LOOKUP_TYPE, UNKNOWN_DRUG, ScreenPlan
 from mbc_navigator.screen.survey import survey
+
+if TYPE_CHECKING:
+    from mbc_navigator.knowledge.loader import KnowledgeBase
 
 MEMORY_LIMIT = "1GB"
 REJECT_COLUMNS = ("row", "file", "patient_id", "field", "reason")
@@ -33,48 +38,97 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def source_sql(con: duckdb.DuckDBPyConnection, kb: KnowledgeBase, cohort: inputs.Cohort) -> tuple[str, dict[str, str]]:
-    """A SELECT over the cohort files with ``row_`` (1-based, per file) and ``file_``, and the columns' layout."""
-    files = "[" + ", ".join(_quote(str(p)) for p in cohort.files) + "]"
-    if cohort.format == "parquet":
-        reader = f"read_parquet({files}, union_by_name = true, filename = true, file_row_number = true)"
-        row = "file_row_number + 1"
-        drop = "filename, file_row_number"
-    elif cohort.format == "csv":
-        reader = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true, filename = true)"
-        row, drop = "", "filename"
-    else:
-        reader = f"read_json({files}, format = 'newline_delimited', union_by_name = true, filename = true)"
-        row, drop = "", "filename"
+@dataclass(frozen=True)
+class KnowledgeDir:
+    """The knowledge base by its folder (None: as ``load`` finds it), so that a cached plan can be used without
+    loading it; ``loaded``: the same knowledge base when the caller has it already."""
+
+    path: Path | None = None
+    loaded: KnowledgeBase | None = None
+
+
+class NotCached(Exception):
+    """No plan is cached for this cohort's shape (``screen(..., cached_only=True)``)."""
+
+
+def describe(con: duckdb.DuckDBPyConnection, cohort: inputs.Cohort) -> inputs.Shape:
+    """The cohort's columns as DuckDB reads them."""
+    reader, _, drop = _reader(cohort)
     try:
         rel = con.sql(f"SELECT * EXCLUDE ({drop}) FROM {reader} LIMIT 0")
     except duckdb.Error as exc:
         raise inputs.InputProblem(
             f"INPUT: cannot read the {cohort.format} file(s): {str(exc).splitlines()[0]}"
         ) from None
-    kinds: dict[str, str] = {}
+    types = {name: str(dtype) for name, dtype in zip(rel.columns, rel.types, strict=True)}
+    kinds = {name: _kind(dtype) for name, dtype in zip(rel.columns, rel.types, strict=True)}
     struct_keys: dict[str, str] | None = None
     for name, dtype in zip(rel.columns, rel.types, strict=True):
-        kinds[name] = _kind(dtype)
         if name == "prior_treatments" and kinds[name] == "struct_list":
             struct_keys = {k: _kind(t) for k, t in dtype.child.children}
-    layout = inputs.layout(kb, kinds, struct_keys)
+    return inputs.Shape(cohort.format, types, kinds, struct_keys)
+
+
+def _reader(cohort: inputs.Cohort) -> tuple[str, str, str]:
+    """The table function over all the files, the row number it gives ('' for none), the columns to drop."""
+    files = "[" + ", ".join(_quote(str(p)) for p in cohort.files) + "]"
+    if cohort.format == "parquet":
+        reader = f"read_parquet({files}, union_by_name = true, filename = true, file_row_number = true)"
+        return reader, "file_row_number + 1", "filename, file_row_number"
+    if cohort.format == "csv":
+        reader = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true, filename = true)"
+        return reader, "", "filename"
+    return f"read_json({files}, format = 'newline_delimited', union_by_name = true, filename = true)", "", "filename"
+
+
+def source_sql(
+    con: duckdb.DuckDBPyConnection, cohort: inputs.Cohort, shape: inputs.Shape, layout: dict[str, str]
+) -> str:
+    """A SELECT over the cohort files with ``row_`` (1-based, per file), ``file_`` and the input columns."""
+    reader, row, _ = _reader(cohort)
     casts = []
-    for name in rel.columns:
+    for name in shape.types:
         quoted = '"' + name.replace('"', '""') + '"'
         text = layout.get(name) == "text" and cohort.format == "ndjson"
         casts.append(f"CAST({quoted} AS VARCHAR) AS {quoted}" if text else quoted)
     if row:
-        return f"SELECT {row} AS row_, filename AS file_, {', '.join(casts)} FROM {reader}", layout
+        return f"SELECT {row} AS row_, filename AS file_, {', '.join(casts)} FROM {reader}"
     # CSV and NDJSON carry no row numbers: each file is numbered in its own order (insertion order kept, one
     # streaming window per file; a window partitioned by file would not follow the file's order)
     con.execute("SET preserve_insertion_order = true")
-    types = {name: str(dtype) for name, dtype in zip(rel.columns, rel.types, strict=True)}
+    types = shape.types
     numbered = " UNION ALL BY NAME ".join(
         f"SELECT row_number() OVER () AS row_, {_quote(str(p))} AS file_, * FROM {_one_file(cohort.format, p, types)}"
         for p in cohort.files
     )
-    return f"SELECT row_, file_, {', '.join(casts)} FROM ({numbered})", layout
+    return f"SELECT row_, file_, {', '.join(casts)} FROM ({numbered})"
+
+
+def plan_for(
+    kb: KnowledgeBase | KnowledgeDir, shape: inputs.Shape, json_lists: bool, cached_only: bool = False
+) -> ScreenPlan:
+    """The cached plan for a knowledge base given by its folder, else one compiled (and, for a folder, cached).
+    Raises ``InputProblem`` for columns that are not allowed, ``NotCached`` if ``cached_only`` and none is."""
+    key = None
+    if isinstance(kb, KnowledgeDir):
+        key = plan.key(kb.path, [*shape.key(), "json_lists" if json_lists else "lists"])
+        found = plan.load(key)
+        if found is not None:
+            return found
+        if cached_only:
+            raise NotCached
+        if kb.loaded is None:
+            from mbc_navigator.knowledge.loader import load
+
+            kb = KnowledgeDir(kb.path, load(kb.path))
+    from mbc_navigator.screen.compile import compile_plan
+
+    knowledge = kb.loaded if isinstance(kb, KnowledgeDir) else kb
+    assert knowledge is not None
+    compiled = compile_plan(knowledge, shape, json_lists)
+    if key is not None:
+        plan.save(key, compiled)
+    return compiled
 
 
 def _one_file(fmt: str, path: Path, types: dict[str, str]) -> str:
@@ -97,18 +151,29 @@ def _kind(dtype: Any) -> str:
 
 
 def screen(
-    kb: KnowledgeBase, input_path: Path, output: Path, threads: int | None = None, progress: bool = False
+    kb: KnowledgeBase | KnowledgeDir,
+    input_path: Path,
+    output: Path,
+    threads: int | None = None,
+    progress: bool = False,
+    cached_only: bool = False,
+    started: Callable[[], None] | None = None,
 ) -> Report:
-    """Screen every row of the cohort; write the output and rejects atomically; return the counts and summary."""
+    """Screen every row of the cohort; write the output and rejects atomically; return the counts and summary.
+    ``cached_only``: raise ``NotCached`` unless a plan is cached; ``started``: called once the plan is at hand."""
     fmt = output_format(output)
     cohort = inputs.find(input_path)
     con = connect(threads, progress)
-    src, layout = source_sql(con, kb, cohort)
-    con.execute(f"CREATE TEMP VIEW cohort_ AS {src}")
-    dialect = DIALECTS["duckdb"]
-    clean = survey(con, kb, "cohort_", Prep(kb, dialect, Fields(kb)))
-    drug_bits = clean.drug_bits if clean else None
-    queries = build(kb, dialect, layout, "cohort_", json_lists=fmt == "csv", drug_bits=drug_bits)
+    shape = describe(con, cohort)
+    compiled = plan_for(kb, shape, fmt == "csv", cached_only)
+    if started:
+        started()
+    con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, cohort, shape, compiled.layout)}")
+    clean = survey(con, compiled.survey) if compiled.survey else None
+    queries = compiled.checked
+    if clean is not None and compiled.trusted is not None:
+        queries = compiled.trusted
+        _bind_drug_names(con, clean.drug_bits, compiled.drug_values)
     for statement in queries.setup:
         con.execute(statement)
     rejects = rejects_path(output)
@@ -125,8 +190,19 @@ def screen(
             tmp_rej.write_text(",".join(REJECT_COLUMNS) + "\n", encoding="utf-8")
             rejected = 0
         reader = "read_parquet" if fmt == "parquet" else "read_csv"
-        screened, distinct, summary = _summary(con, f"{reader}({_quote(str(tmp_out))})", list(kb.regimens))
-    return Report.of(kb, (rows_in, screened, distinct, rejected), output, rejects, summary, fast=clean is not None)
+        screened, distinct, summary = _summary(con, f"{reader}({_quote(str(tmp_out))})", compiled.regimens)
+    counts = (rows_in, screened, distinct, rejected)
+    return Report.of(compiled.notes, counts, output, rejects, summary, fast=clean is not None)
+
+
+def _bind_drug_names(con: duckdb.DuckDBPyConnection, drug_bits: dict[str, int], values: dict[int, int]) -> None:
+    """The trusted query's drug names: the cohort's spellings as the ENUM ``LOOKUP_TYPE``, and the value of
+    each (by its flag bits) in the variable ``DRUG_VALUES``."""
+    names = sorted(drug_bits) or [""]  # an ENUM needs a value
+    con.execute(f"DROP TYPE IF EXISTS {LOOKUP_TYPE}")
+    con.execute(f"CREATE TYPE {LOOKUP_TYPE} AS ENUM ({', '.join(_quote(n) for n in names)})")
+    bound = [values[drug_bits.get(n, UNKNOWN_DRUG)] for n in names]
+    con.execute(f"SET VARIABLE {DRUG_VALUES} = CAST([{', '.join(map(str, bound))}] AS BIGINT[])")
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

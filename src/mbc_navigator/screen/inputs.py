@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mbc_navigator.knowledge.loader import KnowledgeBase
+if TYPE_CHECKING:  # the loader is not needed to read a cohort's shape (``plan.py``)
+    from mbc_navigator.knowledge.loader import KnowledgeBase
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 ID = "patient_id"
@@ -25,6 +27,25 @@ class InputProblem(ValueError):
 class Cohort:
     files: tuple[Path, ...]
     format: str  # parquet | csv | ndjson
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A cohort's columns as the engine reads them: ``types`` (the engine's names, in order), ``kinds`` ("list",
+    "struct_list", "date" or "scalar"; for ``layout``) and the treatment struct's keys and their kinds."""
+
+    format: str
+    types: dict[str, str]
+    kinds: dict[str, str]
+    struct_keys: dict[str, str] | None
+
+    def view_types(self, layout: dict[str, str]) -> dict[str, str]:
+        """The column types of the view the queries read: NDJSON values read as text become VARCHAR."""
+        text = self.format == "ndjson"
+        return {n: "VARCHAR" if text and layout.get(n) == "text" else t for n, t in self.types.items()}
+
+    def key(self) -> list[str]:
+        return [self.format, *(f"{n} {t}" for n, t in self.types.items())]
 
 
 def _hidden(file: Path, root: Path) -> bool:

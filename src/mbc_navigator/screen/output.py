@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen.inputs import InputProblem
+
+if TYPE_CHECKING:
+    from mbc_navigator.knowledge.loader import KnowledgeBase
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 STATUSES = ("eligible", "needs_info", "ineligible")
@@ -58,14 +60,15 @@ def _replace_dir(tmp: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def conflicts(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Where the pages disagree or fall short (SOURCES.md), with the options each bears on: every screening
-    says them, since the statuses rest on the knowledge base's reading there."""
-    return [
+def notes(kb: KnowledgeBase) -> dict[str, Any]:
+    """What every screening report says: the disclaimer, and where the pages disagree or fall short
+    (SOURCES.md) with the options each bears on, since the statuses rest on the knowledge base's reading there."""
+    conflicts = [
         {"id": c.id, "topic": c.topic, "summary": c.summary, "bears_on": list(c.bears_on)}
         for c in kb.conflicts.values()
         if c.bears_on
     ]
+    return {"disclaimer": kb.meta.disclaimer, "conflicts": conflicts}
 
 
 @dataclass
@@ -87,7 +90,7 @@ class Report:
     @classmethod
     def of(
         cls,
-        kb: KnowledgeBase,
+        kb_notes: dict[str, Any],
         counts: tuple[int, int, int, int],
         output: Path,
         rejects: Path,
@@ -95,7 +98,7 @@ class Report:
         fast: bool = False,
     ) -> Report:
         """A run's report from its counts (rows in, screened, distinct patient_ids screened, rejected), with
-        the knowledge base's disclaimer and disagreements."""
+        the knowledge base's ``notes``."""
         rows_in, screened, distinct, rejected = counts
         return cls(
             rows_in,
@@ -105,8 +108,8 @@ class Report:
             rejects,
             summary,
             screened - distinct,
-            kb.meta.disclaimer,
-            conflicts(kb),
+            kb_notes["disclaimer"],
+            kb_notes["conflicts"],
             fast,
         )
 

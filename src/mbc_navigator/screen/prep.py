@@ -18,6 +18,7 @@ from sqlglot import exp
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.profile import ProfileError, parse_profile
 from mbc_navigator.screen.dialects import WHITESPACE, Dialect, alias, array, cast, col, lit, select, subquery
+from mbc_navigator.screen.plan import UNKNOWN_DRUG
 from mbc_navigator.screen.sqlgen import (
     PRIOR,
     DrugNames,
@@ -48,7 +49,6 @@ SPARK_TREATMENTS = (
 TYPED_TREATMENTS = (
     "array<struct<drugs: array<string>, setting: string, start_date: date, end_date: date, ongoing: boolean>>"
 )
-UNKNOWN_DRUG = 1 << 30  # trusted stage: the flag of a drug name the knowledge base lacks (tested by no rule)
 NULL_TYPES = {"enum": "varchar", "bool": "boolean", "date": "date", "enum_list": "array<varchar>"}
 TREATMENTS_SHAPE = '{"drugs": [...], "setting": ..., "start_date": ..., "end_date": ..., "ongoing": ...}'
 
@@ -237,12 +237,11 @@ class Prep:
 
     # the trusted stage: a cohort ``survey.py`` found clean --------------------------------------------------
 
-    def trusted(
-        self, layout: dict[str, str], source: str, drug_bits: dict[str, int], raw_treatments: bool = False
-    ) -> exp.Select:
+    def trusted(self, layout: dict[str, str], source: str, raw_treatments: bool = False) -> exp.Select:
         """The columns of ``checked`` for a typed cohort with no row to check: columns read as they are, each
-        drug name's flags (``drug_bits``, with ``UNKNOWN_DRUG`` for a name the knowledge base lacks) looked up by
-        its exact spelling. ``raw_treatments``: leave the treatments as they came (``treatment_view`` reads them)."""
+        drug name's flags (``UNKNOWN_DRUG`` for a name the knowledge base lacks) looked up by its exact spelling,
+        bound at run time (``Dialect.bound_lookup``). ``raw_treatments``: leave the treatments as they came
+        (``treatment_view`` reads them)."""
         self.layout = layout
         values: dict[str, exp.Expression] = {
             name: col(name) if name in layout else exp.Cast(this=exp.Null(), to=null_type(spec.type))
@@ -255,7 +254,7 @@ class Prep:
             if name == "her2":
                 value = her2_value
             elif spec.type == "treatments" and not raw_treatments:
-                value = self.d.transform(value, T, self._trusted_treatment(exp.column(T), drug_bits))
+                value = self.d.transform(value, T, self._trusted_treatment(exp.column(T)))
             cols.append(alias(value, name))
         cols.append(alias(her2_mask, "her2__m"))
         return select(cols, source)
@@ -277,12 +276,9 @@ class Prep:
             "ongoing": ongoing,
         }
 
-    def _trusted_treatment(self, t: exp.Expression, drug_bits: dict[str, int]) -> exp.Expression:
+    def _trusted_treatment(self, t: exp.Expression) -> exp.Expression:
         view = self.treatment_view(t, self.layout)
-        names = sorted(drug_bits)
-        flags = self.d.transform(
-            dot(t, "drugs"), "x_", self.d.lookup(exp.column("x_"), names, [drug_bits[n] for n in names])
-        )
+        flags = self.d.transform(dot(t, "drugs"), "x_", self.d.bound_lookup(exp.column("x_")))
         every = self.d.fold_bit_or(flags)  # the unknown-name bit is no flag the rules test
         unknown = exp.BitwiseAnd(this=paren_(every), expression=lit(UNKNOWN_DRUG))
         fields: dict[str, exp.Expression] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -10,7 +10,6 @@ from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.rules.vocabulary import TREATMENT
 from mbc_navigator.screen.dialects import (
     FIELD_TYPE,
-    LOOKUP_TYPE,
     STATUS_TYPE,
     Dialect,
     alias,
@@ -20,7 +19,8 @@ from mbc_navigator.screen.dialects import (
     subquery,
 )
 from mbc_navigator.screen.output import STATUSES
-from mbc_navigator.screen.prep import FILE, ID, ROW, UNKNOWN_DRUG, Prep
+from mbc_navigator.screen.plan import LOOKUP_TYPE, UNKNOWN_DRUG
+from mbc_navigator.screen.prep import FILE, ID, ROW, Prep
 from mbc_navigator.screen.sqlgen import (
     ANY,
     CODES,
@@ -44,12 +44,14 @@ from mbc_navigator.screen.treatments import SM, SMS, PriorCodes
 @dataclass(frozen=True)
 class ScreenQueries:
     """``output``: one row per valid patient; ``rejects``: one row per problem of an invalid row (empty for a
-    cohort the survey found clean: there are none)."""
+    cohort the survey found clean: there are none). ``drug_values`` (trusted): a drug name's flag bits -> the
+    value its name is bound to (``Dialect.bound_lookup``)."""
 
     output: str
     rejects: str
     columns: tuple[str, ...]
     setup: tuple[str, ...] = ()
+    drug_values: dict[int, int] = field(default_factory=dict)
 
 
 def build(
@@ -58,15 +60,14 @@ def build(
     layout: dict[str, str],
     source: str,
     json_lists: bool = False,
-    drug_bits: dict[str, int] | None = None,
+    trusted: bool = False,
 ) -> ScreenQueries:
     """Compile the knowledge base's criteria for ``source`` (a table or view with ``row_``, ``file_`` and the
     input columns described by ``layout``). ``json_lists``: write missing lists as JSON text (CSV output).
-    ``drug_bits``: the drug names of a cohort ``survey.py`` found clean; its rows are then read unchecked."""
+    ``trusted``: for a cohort ``survey.py`` found clean, read unchecked; the cohort's drug names are bound when
+    it runs (DuckDB: the ENUM ``LOOKUP_TYPE`` and the variable ``DRUG_VALUES``)."""
     fields = Fields(kb)
-
-    def enums(lookup: list[str]) -> dict[str, list[str]]:
-        return {LOOKUP_TYPE: lookup, STATUS_TYPE: list(STATUSES), FIELD_TYPE: fields.names}
+    enums: dict[str, list[str]] = {STATUS_TYPE: list(STATUSES), FIELD_TYPE: fields.names}
 
     prep = Prep(kb, dialect, fields)
     hints = {"her2": prep.her2_bits()}
@@ -85,18 +86,18 @@ def build(
             derived_cols.append(alias(v.value, name))
         derived_cols.append(alias(mask_expr(v.mask), f"{name}__m"))
     sm: exp.Expression | None = None
-    if drug_bits is None:
+    drug_values: dict[int, int] = {}
+    if not trusted:
         valid_rows = select([exp.Star()], subquery(checked(), "checked_"), where=col("valid_"))
-        lookup_keys = prep.drug_table()[0]
+        enums[LOOKUP_TYPE] = prep.drug_table()[0]
     else:
-        drug_bits = drug_bits or {"": UNKNOWN_DRUG}  # an ENUM needs a value
-        lookup_keys = sorted(drug_bits)
         if codes.complete:  # each treatment straight to its atoms: no checked copy of it
-            packed = [codes.packed(drug_bits[n], UNKNOWN_DRUG) for n in lookup_keys]
-            drug = dialect.lookup(exp.column("d_"), lookup_keys, packed)
+            drug = dialect.bound_lookup(exp.column("d_"))
             drugs = dialect.fold_bit_or(dialect.transform(col("drugs", table=T), "d_", drug))
             sm = codes.sm_raw(prep.treatment_view(exp.column(T), layout), drugs)
-        valid_rows = prep.trusted(layout, source, drug_bits, raw_treatments=sm is not None)
+        for flags in {*prep.drug_table()[1], UNKNOWN_DRUG}:  # packed into atoms, or the flags as they are
+            drug_values[flags] = codes.packed(flags, UNKNOWN_DRUG) if sm is not None else flags
+        valid_rows = prep.trusted(layout, source, raw_treatments=sm is not None)
     # earlier treatments: atoms, then conditions, per treatment; their OR per patient (``treatments.py``)
     atoms = select(
         [exp.Star(), alias(dialect.transform(col(PRIOR), T, sm or codes.sm()), SMS)],
@@ -133,8 +134,8 @@ def build(
     verdicts = select(verdict_cols, subquery(derived, "derived_"))
     output = select(out_cols, subquery(verdicts, "verdicts_"))
 
-    if drug_bits is not None:
-        return ScreenQueries(dialect.sql(output), "", tuple(names), tuple(dialect.setup(enums(lookup_keys))))
+    if trusted:
+        return ScreenQueries(dialect.sql(output), "", tuple(names), tuple(dialect.setup(enums)), drug_values)
     invalid = select(
         [col(ROW), col(FILE), col(ID), dialect.explode(col("problems_"), "p_")],
         subquery(checked(), "checked_"),
@@ -150,6 +151,4 @@ def build(
         ],
         subquery(invalid, "invalid_"),
     )
-    return ScreenQueries(
-        dialect.sql(output), dialect.sql(rejects), tuple(names), tuple(dialect.setup(enums(lookup_keys)))
-    )
+    return ScreenQueries(dialect.sql(output), dialect.sql(rejects), tuple(names), tuple(dialect.setup(enums)))

@@ -15,7 +15,7 @@ from typing import Any
 from mbc_navigator.knowledge.loader import KnowledgeBase
 from mbc_navigator.screen import inputs
 from mbc_navigator.screen.dialects import DIALECTS
-from mbc_navigator.screen.output import STATUSES, Report, atomic, output_format, rejects_path
+from mbc_navigator.screen.output import STATUSES, Report, atomic, notes, output_format, rejects_path
 from mbc_navigator.screen.query import build
 
 _SESSIONS: dict[str, Any] = {}
@@ -165,4 +165,4 @@ def screen(
     counts = iter(row[2:])
     summary = {rid: {s: int(next(counts)) for s in STATUSES} for rid in kb.regimens}
     counts_in = (int(rows_in), int(row[0]), int(row[1]), int(rejected))
-    return Report.of(kb, counts_in, output, rejects, summary)
+    return Report.of(notes(kb), counts_in, output, rejects, summary)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from mbc_navigator.knowledge.loader import KnowledgeBase, normalise_drug_name
+from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.knowledge.names import normalise_drug_name
 from mbc_navigator.rules.ast import And, Call, Compare, In, IsKnown, ListLit, Literal, Name, Node, Not, Or
 from mbc_navigator.rules.typecheck import check
 from mbc_navigator.rules.vocabulary import PROFILE, TREATMENT, FactSpec
