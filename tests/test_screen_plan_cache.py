@@ -111,10 +111,13 @@ def test_a_cache_file_that_does_not_read_is_compiled_again(tmp_path: Path) -> No
 
 
 def test_no_cache_keeps_nothing_and_bad_input_is_named_either_way(tmp_path: Path) -> None:
+    """Without a cache every run compiles; with a plan cached, bad arguments still get the full command line's
+    messages (the quick start steps aside)."""
     src = tmp_path / "cohort.parquet"
     write_parquet(random_cohort(seed=9, size=20), src)
-    for _ in range(2):  # nothing kept: compiled each time
-        report, probe = mbcnav("off", str(src), "--out", str(tmp_path / "a.parquet"))
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    for cache in ("off", "off", tmp_path / "a-file"):  # nothing kept (a cache that cannot be written only costs time)
+        report, probe = mbcnav(cache, str(src), "--out", str(tmp_path / "a.parquet"))
         assert probe["code"] == 0 and probe["heavy"] and report["rows_in"] == 20
     mbcnav(tmp_path / "cache", str(src), "--out", str(tmp_path / "a.parquet"))  # a plan for this shape
     env = {**os.environ, CACHE_ENV: str(tmp_path / "cache")}

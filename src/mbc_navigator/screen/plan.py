@@ -9,6 +9,7 @@ drug names of a cohort are not in the plan: they are bound at run time (an ENUM 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -134,4 +135,5 @@ def save(plan_key: str, plan: ScreenPlan) -> None:
         tmp.write_text(plan.to_json(), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
