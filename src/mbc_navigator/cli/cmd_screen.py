@@ -81,7 +81,6 @@ def run_cached(argv: Sequence[str]) -> int | None:
         return None
     if args.engine != "duckdb" or args.spark_master:
         return None
-    args.knowledge = None
     fallback = False
 
     def command() -> int:

@@ -60,10 +60,11 @@ def describe(con: duckdb.DuckDBPyConnection, cohort: inputs.Cohort) -> inputs.Sh
         raise inputs.InputProblem(
             f"INPUT: cannot read the {cohort.format} file(s): {str(exc).splitlines()[0]}"
         ) from None
-    types = {name: str(dtype) for name, dtype in zip(rel.columns, rel.types, strict=True)}
-    kinds = {name: _kind(dtype) for name, dtype in zip(rel.columns, rel.types, strict=True)}
+    types: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     struct_keys: dict[str, str] | None = None
     for name, dtype in zip(rel.columns, rel.types, strict=True):
+        types[name], kinds[name] = str(dtype), _kind(dtype)
         if name == "prior_treatments" and kinds[name] == "struct_list":
             struct_keys = {k: _kind(t) for k, t in dtype.child.children}
     return inputs.Shape(cohort.format, types, kinds, struct_keys)
@@ -96,39 +97,39 @@ def source_sql(
     # CSV and NDJSON carry no row numbers: each file is numbered in its own order (insertion order kept, one
     # streaming window per file; a window partitioned by file would not follow the file's order)
     con.execute("SET preserve_insertion_order = true")
-    types = shape.types
-    numbered = " UNION ALL BY NAME ".join(
-        f"SELECT row_number() OVER () AS row_, {_quote(str(p))} AS file_, * FROM {_one_file(cohort.format, p, types)}"
-        for p in cohort.files
-    )
+    files = [f"{_quote(str(p))} AS file_, * FROM {_one_file(cohort.format, p, shape.types)}" for p in cohort.files]
+    numbered = " UNION ALL BY NAME ".join(f"SELECT row_number() OVER () AS row_, {f}" for f in files)
     return f"SELECT row_, file_, {', '.join(casts)} FROM ({numbered})"
 
 
 def plan_for(
     kb: KnowledgeBase | KnowledgeDir, shape: inputs.Shape, json_lists: bool, cached_only: bool = False
 ) -> ScreenPlan:
-    """The cached plan for a knowledge base given by its folder, else one compiled (and, for a folder, cached).
-    Raises ``InputProblem`` for columns that are not allowed, ``NotCached`` if ``cached_only`` and none is."""
-    key = None
-    if isinstance(kb, KnowledgeDir):
-        key = plan.key(kb.path, [*shape.key(), "json_lists" if json_lists else "lists"])
-        found = plan.load(key)
-        if found is not None:
-            return found
-        if cached_only:
-            raise NotCached
-        if kb.loaded is None:
-            from mbc_navigator.knowledge.loader import load
+    """The plan for this shape: compiled for a knowledge base given as such; for one given by its folder, the
+    cached plan, else compiled and cached. Raises ``InputProblem`` for columns that are not allowed, and
+    ``NotCached`` if ``cached_only`` and no plan is cached."""
+    if not isinstance(kb, KnowledgeDir):
+        return _compile(kb, shape, json_lists)
+    key = plan.key(kb.path, [*shape.key(), "json_lists" if json_lists else "lists"])
+    found = plan.load(key)
+    if found is not None:
+        return found
+    if cached_only:
+        raise NotCached
+    knowledge = kb.loaded
+    if knowledge is None:
+        from mbc_navigator.knowledge.loader import load
 
-            kb = KnowledgeDir(kb.path, load(kb.path))
-    from mbc_navigator.screen.compile import compile_plan
-
-    knowledge = kb.loaded if isinstance(kb, KnowledgeDir) else kb
-    assert knowledge is not None
-    compiled = compile_plan(knowledge, shape, json_lists)
-    if key is not None:
-        plan.save(key, compiled)
+        knowledge = load(kb.path)
+    compiled = _compile(knowledge, shape, json_lists)
+    plan.save(key, compiled)
     return compiled
+
+
+def _compile(kb: KnowledgeBase, shape: inputs.Shape, json_lists: bool) -> ScreenPlan:
+    from mbc_navigator.screen.compile import compile_plan  # sqlglot and the rule compiler: only when needed
+
+    return compile_plan(kb, shape, json_lists)
 
 
 def _one_file(fmt: str, path: Path, types: dict[str, str]) -> str:
