@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mbc_navigator.screen import inputs, treatments
-from mbc_navigator.screen.duckdb_engine import connect, describe, plan_for, screen, source_sql
+from mbc_navigator.screen.compile import survey_plan
+from mbc_navigator.screen.dialects import DIALECTS
+from mbc_navigator.screen.duckdb_engine import connect, describe, screen, source_sql
+from mbc_navigator.screen.prep import Prep
+from mbc_navigator.screen.sqlgen import Fields
 from mbc_navigator.screen.survey import MAX_SPELLINGS, Survey, survey
 from tests.test_screen_cohorts import DATES, FACTS, KB, cohorts, expected, write_parquet
 
@@ -44,9 +48,10 @@ def surveyed(src: Path) -> Survey | None:
     con = connect()
     cohort = inputs.find(src)
     shape = describe(con, cohort)
-    plan = plan_for(KB, shape, json_lists=False)
-    con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, cohort, shape, plan.layout)}")
-    return survey(con, plan.survey) if plan.survey else None
+    layout = inputs.layout(KB, shape.kinds, shape.struct_keys)
+    plan = survey_plan(KB, Prep(KB, DIALECTS["duckdb"], Fields(KB)), shape.view_types(layout))
+    con.execute(f"CREATE TEMP VIEW cohort_ AS {source_sql(con, cohort, shape, layout)}")
+    return survey(con, plan) if plan else None
 
 
 def read_output(path: Path) -> dict[str, dict[str, tuple[str, list[str]]]]:
