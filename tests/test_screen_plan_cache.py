@@ -4,6 +4,7 @@ that does not read is compiled again; ``MBCNAV_CACHE=off`` keeps nothing."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -60,6 +61,12 @@ def test_a_cached_plan_screens_alike_and_starts_without_the_compiler(tmp_path: P
     assert {k: v for k, v in first.items() if k not in paths} == {k: v for k, v in second.items() if k not in paths}
     assert rows_of(tmp_path / "cold.parquet") == rows_of(tmp_path / "warm.parquet")
     assert first["rows_rejected"] > 0 and first["disclaimer"], "the cohort takes the row-checked query"
+    # CSV output writes its lists as JSON text: a plan of its own, not the Parquet one
+    mbcnav(tmp_path / "cache", str(src), "--out", str(tmp_path / "out.csv"))
+    _, warm_csv = mbcnav(tmp_path / "cache", str(src), "--out", str(tmp_path / "out.csv"))
+    assert warm_csv == {"code": 0, "heavy": []} and len(list((tmp_path / "cache").glob("screen-*.json"))) == 2
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as f:
+        assert all(isinstance(json.loads(v), list) for r in csv.DictReader(f) for k, v in r.items() if "__" in k)
 
 
 def test_a_clean_cohort_binds_its_own_drug_names_to_a_cached_plan(tmp_path: Path) -> None:

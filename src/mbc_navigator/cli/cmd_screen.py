@@ -38,7 +38,8 @@ def register(
         description=(
             "Screen every patient of a cohort (one row each: patient_id and profile fields; Parquet, CSV or NDJSON, "
             "or a folder of them) against every option. Writes one row per patient (status and missing fields per "
-            "option) to OUTPUT, invalid rows to OUTPUT's name + .rejects.csv, and prints a summary."
+            "option) to OUTPUT, invalid rows to OUTPUT's name + .rejects.csv, and prints a summary. The SQL "
+            "compiled for an input's shape is cached in ~/.cache/mbcnav (MBCNAV_CACHE=DIR elsewhere, =off none)."
         ),
     )
     _arguments(p)
