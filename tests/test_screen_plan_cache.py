@@ -1,6 +1,6 @@
 """Compiled screening plans are cached by content: a cached plan screens exactly as a fresh compile does and
 starts without the knowledge loader or sqlglot; any change to the knowledge base compiles afresh; a cache file
-that does not read is compiled again; ``MBCNAV_CACHE=off`` keeps nothing."""
+that does not read is compiled again; ``MBCNAV_CACHE=off`` keeps nothing; old plans are pruned."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from mbc_navigator.knowledge.names import DATA_DIR, KNOWLEDGE_ENV
+from mbc_navigator.screen import inputs, plan
+from mbc_navigator.screen.compile import compile_plan
 from mbc_navigator.screen.plan import CACHE_ENV
-from tests.test_screen_cohorts import random_cohort, write_parquet
+from tests.test_screen_cohorts import KB, random_cohort, write_parquet
 
 # run the real entry point in a fresh process; report the exit code and which heavy modules it imported
 PROBE = """
@@ -141,3 +144,20 @@ def test_no_cache_keeps_nothing_and_bad_input_is_named_either_way(tmp_path: Path
             check=False,
         )
         assert done.returncode == 2 and named in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_cache_keeps_the_plans_used_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old plans do not pile up: past ``KEEP`` plans, the least recently used go (a plan read counts as used)."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(plan, "KEEP", 3)
+    shape = inputs.Shape("parquet", {"patient_id": "VARCHAR"}, {"patient_id": "scalar"}, None)
+    compiled = compile_plan(KB, shape, json_lists=False)
+    for i in range(5):
+        plan.save(f"k{i}", compiled)
+        os.utime(tmp_path / f"screen-k{i}.json", (1000 + i, 1000 + i))  # k0 the oldest
+        assert plan.load("k0") == compiled  # read, so used last (k1 ages instead)
+    assert sorted(p.name for p in tmp_path.glob("screen-*.json")) == [
+        "screen-k0.json",
+        "screen-k3.json",
+        "screen-k4.json",
+    ]

@@ -28,6 +28,7 @@ UNKNOWN_DRUG = 1 << 30  # trusted query: the flag of a drug name the knowledge b
 LOOKUP_TYPE = "mbcnav_drug_name"  # DuckDB ENUM of the cohort's drug names (trusted) or the known names (checked)
 DRUG_VALUES = "mbcnav_drug_values"  # DuckDB variable: the value of each LOOKUP_TYPE name, in ENUM order
 CACHE_ENV = "MBCNAV_CACHE"  # a folder for compiled plans, or "off"
+KEEP = 50  # plans kept (each about 0.2 MB; every change of code or knowledge adds one per input shape)
 FORMAT = 1  # of the JSON below: a change here is a change of code, hence of every key
 
 
@@ -117,10 +118,14 @@ def load(plan_key: str) -> ScreenPlan | None:
     folder = cache_dir()
     if folder is None:
         return None
+    path = folder / f"screen-{plan_key}.json"
     try:
-        return ScreenPlan.from_json((folder / f"screen-{plan_key}.json").read_text(encoding="utf-8"))
+        found = ScreenPlan.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    with contextlib.suppress(OSError):
+        path.touch()  # recently used: kept when older plans are pruned
+    return found
 
 
 def save(plan_key: str, plan: ScreenPlan) -> None:
@@ -134,6 +139,14 @@ def save(plan_key: str, plan: ScreenPlan) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp.write_text(plan.to_json(), encoding="utf-8")
         os.replace(tmp, path)
+        _prune(folder)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the ``KEEP`` plans used or written last (a plan read is touched)."""
+    plans = sorted(folder.glob("screen-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in plans[KEEP:]:
+        old.unlink(missing_ok=True)
