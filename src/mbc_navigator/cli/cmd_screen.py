@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from mbc_navigator.cli.errors import EXIT_OK, UsageError, guard
 from mbc_navigator.screen.inputs import InputProblem
@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace, knowledge: KnowledgeDir, cached_only: bool = 
     return EXIT_OK
 
 
-def _print(report: Report, fmt: Any) -> None:
+def _print(report: Report, fmt: str | None) -> None:
     if (fmt or ("table" if sys.stdout.isatty() else "json")) == "json":
         print(json.dumps(report.as_dict(), indent=2))
     else:

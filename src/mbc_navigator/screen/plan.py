@@ -29,7 +29,6 @@ LOOKUP_TYPE = "mbcnav_drug_name"  # DuckDB ENUM of the cohort's drug names (trus
 DRUG_VALUES = "mbcnav_drug_values"  # DuckDB variable: the value of each LOOKUP_TYPE name, in ENUM order
 CACHE_ENV = "MBCNAV_CACHE"  # a folder for compiled plans, or "off"
 KEEP = 50  # plans kept (each about 0.2 MB; every change of code or knowledge adds one per input shape)
-FORMAT = 1  # of the JSON below: a change here is a change of code, hence of every key
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class ScreenPlan:
     def to_json(self) -> str:
         data = asdict(self)
         data["drug_values"] = {str(k): v for k, v in self.drug_values.items()}
-        return json.dumps({"format": FORMAT, "plan": data})
+        return json.dumps({"plan": data})  # its shape is code: a change to it changes every key
 
     @classmethod
     def from_json(cls, text: str) -> ScreenPlan:
