@@ -18,14 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from live_server import serve  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from tests.live_server import serve  # noqa: E402
 
 TARGET_RPS, TARGET_P99_MS = 1500, 25.0
 
@@ -45,7 +46,7 @@ def profiles(n: int, seed: int = 7) -> list[dict[str, Any]]:
     ]
     while len(out) < n:
         p: dict[str, Any] = {}
-        pick = lambda *values: rng.choice([*values, None])  # noqa: E731
+        pick: Callable[..., Any] = lambda *values: rng.choice([*values, None])  # noqa: E731
         p["sex"] = pick("female", "male")
         if p["sex"] != "male":
             p["menopausal_status"] = pick("premenopausal", "postmenopausal")

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ import duckdb
 
 from mbc_navigator.knowledge import default_knowledge
 from mbc_navigator.knowledge.loader import KnowledgeBase
+from mbc_navigator.knowledge.schema import Drug
 from mbc_navigator.profile import ProfileError, parse_profile
 from mbc_navigator.rules import Context
 from mbc_navigator.screen.plan import CACHE_ENV
@@ -275,7 +277,7 @@ def hand_written_sql(kb: KnowledgeBase, src: Path, lists: bool = False) -> tuple
         )
         for rid, rule in HAND_RULES.items()
     )
-    classes = [
+    classes: list[Callable[[Drug], bool]] = [
         lambda d: "anti_her2" in d.classes,
         lambda d: "chemotherapy" in d.classes,
         lambda d: "hormone_therapy" in d.classes,
@@ -330,6 +332,7 @@ def disagreements(kb: KnowledgeBase, a: Path, b: Path) -> int:
 
 def rows_of(src: Path, limit: int) -> list[dict[str, Any]]:
     rel = duckdb.sql(f"SELECT * FROM read_parquet('{src}') LIMIT {limit}")
+    assert rel is not None
     return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
 
 
@@ -409,7 +412,7 @@ CEL_RULES = {
 def cel_engine(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> float:
     """CEL, compiled once per option; per patient: a dict with drug classes looked up, every option run.
     Two-valued: an unknown fact (absent key) makes the option not eligible; errors count as not eligible."""
-    import cel  # type: ignore[import-not-found]
+    import cel
 
     programs = [cel.compile(rule.format(**CEL_DERIVED)) for rule in CEL_RULES.values()]
     defaults = {

@@ -9,12 +9,12 @@ from datetime import date
 from typing import Any
 
 import pytest
-from live_server import LiveServer, serve
 
 from mbc_navigator.engine import assess
 from mbc_navigator.knowledge import KnowledgeBase, default_knowledge
 from mbc_navigator.profile import parse_profile
 from mbc_navigator.screen.plan import CACHE_ENV
+from tests.live_server import LiveServer, serve
 
 TODAY = date(2026, 11, 22)
 

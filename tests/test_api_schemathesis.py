@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from live_server import LiveServer
+
+from tests.live_server import LiveServer
 
 SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import LiveServer
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+
+from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -27,8 +28,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = pytest.mark.skipif(
@@ -142,7 +143,7 @@ def test_keyboard_only(page: Page, server: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_screenshots_and_no_sideways_scrolling(browser: Browser, server: LiveServer, viewport: dict[str, int]) -> None:
+def test_screenshots_and_no_sideways_scrolling(browser: Browser, server: LiveServer, viewport: ViewportSize) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport=viewport)
     page = context.new_page()

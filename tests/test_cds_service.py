@@ -32,7 +32,8 @@ DENOSUMAB = "Denosumab (for cancer that has spread to the bones): may be suitabl
 
 
 def record() -> dict[str, Any]:
-    return json.loads((DATA / "mcode-jenny-m-secondary.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((DATA / "mcode-jenny-m-secondary.json").read_text(encoding="utf-8"))
+    return data
 
 
 def prefetch() -> dict[str, Any]:

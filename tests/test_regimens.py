@@ -208,7 +208,7 @@ CASES: dict[str, Case] = {
         },
     ),
 }
-CDK46 = (
+CDK46: Case = (
     {**HR_POS},
     {
         "hormone-receptor-positive": HR,

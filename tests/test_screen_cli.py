@@ -102,7 +102,9 @@ def test_rejects_name_row_patient_field_and_reason(tmp_path: Path, capsys: pytes
     with (tmp_path / "o.rejects.csv").open(newline="", encoding="utf-8") as f:
         rejects = [(r["row"], r["patient_id"], r["field"]) for r in csv.DictReader(f)]
     assert sorted(rejects) == [("2", "bad-her2", "her2"), ("3", "bad-date", "recurrence_date"), ("4", "", "patient_id")]
-    got = duckdb.sql(f"SELECT patient_id, trastuzumab FROM read_parquet('{tmp_path / 'o.parquet'}')").fetchall()
+    rel = duckdb.sql(f"SELECT patient_id, trastuzumab FROM read_parquet('{tmp_path / 'o.parquet'}')")
+    assert rel is not None
+    got = rel.fetchall()
     assert got == [("ok", "eligible")]
 
 

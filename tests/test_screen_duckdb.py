@@ -55,8 +55,10 @@ def surveyed(src: Path) -> Survey | None:
 
 
 def read_output(path: Path) -> dict[str, dict[str, tuple[str, list[str]]]]:
-    rows = duckdb.sql(f"SELECT * FROM read_parquet('{path}')").fetchall()
-    cols = duckdb.sql(f"SELECT * FROM read_parquet('{path}')").columns
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{path}')")
+    assert rel is not None
+    rows = rel.fetchall()
+    cols = rel.columns
     out = {}
     for row in rows:
         rec = dict(zip(cols, row, strict=True))
@@ -83,7 +85,9 @@ def test_duckdb_agrees_with_the_python_evaluator(rows: list[dict[str, Any]]) -> 
         src, out = Path(tmp) / "cohort.parquet", Path(tmp) / "out.parquet"
         write_parquet(rows, src)
         report = screen(KB, src, out)
-        rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+        rel = duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')")
+        assert rel is not None
+        rejected = {r[0] for r in rel.fetchall()}
         check_agrees(rows, read_output(out), rejected)
         assert report.rows_in == len(rows) == report.screened + report.rejected
 
@@ -130,7 +134,9 @@ def test_one_contradiction_sends_the_cohort_to_the_row_checks(rows: list[dict[st
         write_parquet(rows, src)
         assert surveyed(src) is None, spoil
         report = screen(KB, src, out)
-        rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+        rel = duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')")
+        assert rel is not None
+        rejected = {r[0] for r in rel.fetchall()}
         if spoil == "blank id":  # the one rule of the cohort, not of the profile: rejected, with no id to name
             assert None in rejected
             del rows[i]
@@ -153,7 +159,9 @@ def test_blank_drug_names_are_rejected_beside_known_and_unknown_names(tmp_path: 
     src, out = tmp_path / "cohort.parquet", tmp_path / "out.parquet"
     write_parquet(rows, src)
     report = screen(KB, src, out)
-    rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+    rel = duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')")
+    assert rel is not None
+    rejected = {r[0] for r in rel.fetchall()}
     assert rejected == {"p0", "p1", "p2"}
     check_agrees(rows, read_output(out), rejected)
 
@@ -191,5 +199,7 @@ def test_conditions_past_the_bits_of_one_integer_are_compiled_the_long_way(
             src, out = Path(tmp) / f"{name}.parquet", Path(tmp) / f"{name}-out.parquet"
             write_parquet(rows, src)
             report = screen(KB, src, out)
-            rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+            rel = duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')")
+            assert rel is not None
+            rejected = {r[0] for r in rel.fetchall()}
             check_agrees(rows, read_output(out), rejected)

@@ -49,7 +49,9 @@ def mbcnav(cache: Path | str, *args: str, knowledge: Path | None = None) -> tupl
 
 
 def rows_of(path: Path) -> list[tuple[Any, ...]]:
-    return duckdb.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY patient_id").fetchall()
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY patient_id")
+    assert rel is not None
+    return rel.fetchall()
 
 
 def test_a_cached_plan_screens_alike_and_starts_without_the_compiler(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ def test_spark_duckdb_and_python_agree_on_a_random_cohort(tmp_path: Path, spark:
     report = spark_engine.screen(KB, src, tmp_path / "spark.parquet", "local[2]")
     duck = duckdb_engine.screen(KB, src, tmp_path / "duck.parquet")
     got = read_output(tmp_path / "spark.parquet" / "*.parquet")
-    rejected = {r[0] for r in duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')").fetchall()}
+    rel = duckdb.sql(f"SELECT patient_id FROM read_csv('{report.rejects}')")
+    assert rel is not None
+    rejected = {r[0] for r in rel.fetchall()}
     check_agrees(rows, got, rejected)
     assert got == read_output(tmp_path / "duck.parquet")
     assert report.rows_in == 400 == report.screened + report.rejected
@@ -56,6 +58,7 @@ def test_rejects_give_the_row_in_its_file_when_spark_splits_it(tmp_path: Path, s
         report = spark_engine.screen(KB, tmp_path / "in", tmp_path / "o.parquet", "local[2]")
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert report.rejects is not None
     with report.rejects.open(newline="", encoding="utf-8") as f:
         got = sorted((Path(r["file"]).name, int(r["row"]), r["patient_id"]) for r in csv.DictReader(f))
     small = (f"small.{fmt}", 2, "q2") if fmt == "csv" else (f"small.{fmt}", 1, "q1")

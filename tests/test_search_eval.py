@@ -49,4 +49,5 @@ def test_passage_embeddings_are_kept_between_runs(searcher: Searcher, tmp_path: 
     first = SemanticIndex(searcher.passages, load_model(), tmp_path)
     assert len(list(tmp_path.glob("embeddings-*.npy"))) == 1 and not list(tmp_path.glob("*.tmp"))
     second = SemanticIndex(searcher.passages, None, tmp_path)
+    assert first._matrix is not None and second._matrix is not None
     assert np.array_equal(first._matrix, second._matrix)

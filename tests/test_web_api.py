@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live_server import MBCNAV, LiveServer, serve
+
+from tests.live_server import MBCNAV, LiveServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples" / "profiles").glob("*.json"))
@@ -95,7 +97,7 @@ def test_oversized_body_without_length_is_413(server: LiveServer) -> None:
 
 
 def test_knowledge_endpoints(server: LiveServer) -> None:
-    get = lambda path: httpx.get(server.url + path)  # noqa: E731
+    get: Callable[[str], httpx.Response] = lambda path: httpx.get(server.url + path)  # noqa: E731
     regimens = get("/api/v1/regimens").json()["regimens"]
     assert len(regimens) == 17
     one = get("/api/v1/regimens/trastuzumab-emtansine").json()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from html import unescape
 from pathlib import Path
 
 import httpx
 import pytest
-from live_server import LiveServer
+
+from tests.live_server import LiveServer
 
 HTML = {"accept": "text/html"}
 DISCLAIMER = "not medical advice and not a prescription"
@@ -154,7 +156,7 @@ def test_clinician_view_shows_every_criterion_and_reproduces_from_the_saved_prof
     assert saved.headers["content-disposition"].startswith("attachment")
     assert saved.json() == profile
     again = httpx.post(server.url + "/clinician", data={"profile": saved.text, "today": "2026-11-22"})
-    strip = lambda s: re.sub(r"<textarea.*?</textarea>", "", s, flags=re.S)  # noqa: E731
+    strip: Callable[[str], str] = lambda s: re.sub(r"<textarea.*?</textarea>", "", s, flags=re.S)  # noqa: E731
     assert strip(again.text) == strip(first.text)
     api = httpx.post(server.url + "/api/v1/assess?today=2026-11-22", content=saved.content).json()
     statuses = re.findall(r'<span class="status status-(\w+)">', first.text)
