@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -130,6 +134,33 @@ def test_an_interrupted_write_leaves_the_old_output_whole(tmp_path: Path) -> Non
         raise KeyboardInterrupt
     assert out.read_text() == "the previous complete result"
     assert [p.name for p in tmp_path.iterdir()] == ["result.parquet"]
+
+
+def test_ctrl_c_during_a_screening_stops_it_cleanly(tmp_path: Path) -> None:
+    """SIGINT while DuckDB writes (a real ``mbcnav`` process): exit code 130 and one line, no "internal error";
+    the previous output is left whole and no temporary file remains."""
+    src, out = tmp_path / "big.parquet", tmp_path / "result.parquet"
+    duckdb.sql(  # the example cohort, many times over: long enough a run to interrupt
+        f"COPY (SELECT c.* REPLACE (c.patient_id || '-' || i AS patient_id) FROM range(200000) r(i), "
+        f"read_parquet('{EXAMPLES / 'cohort.parquet'}') c) TO '{src}' (FORMAT parquet)"
+    )
+    out.write_text("the previous complete result")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mbcnav")), "screen", str(src), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".result.parquet.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip() == "mbcnav: interrupted"
+    assert out.read_text() == "the previous complete result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet", "result.parquet"]
 
 
 def test_the_example_cohorts_screen_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

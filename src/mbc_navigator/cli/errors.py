@@ -25,6 +25,7 @@ def guard(command: Callable[[], int], input_errors: tuple[type[Exception], ...] 
         print(f"mbcnav: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
+        print("mbcnav: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK

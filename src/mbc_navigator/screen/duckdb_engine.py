@@ -161,7 +161,25 @@ def screen(
     started: Callable[[], None] | None = None,
 ) -> Report:
     """Screen every row of the cohort; write the output and rejects atomically; return the counts and summary.
-    ``cached_only``: raise ``NotCached`` unless a plan is cached; ``started``: called once the plan is at hand."""
+    ``cached_only``: raise ``NotCached`` unless a plan is cached; ``started``: called once the plan is at hand.
+    Ctrl-C during a query raises ``KeyboardInterrupt`` (DuckDB reports it as an error of its own)."""
+    try:
+        return _screen(kb, input_path, output, threads, progress, cached_only, started)
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        if isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted":
+            raise KeyboardInterrupt from None
+        raise
+
+
+def _screen(
+    kb: KnowledgeBase | KnowledgeDir,
+    input_path: Path,
+    output: Path,
+    threads: int | None,
+    progress: bool,
+    cached_only: bool,
+    started: Callable[[], None] | None,
+) -> Report:
     fmt = output_format(output)
     cohort = inputs.find(input_path)
     con = connect(threads, progress)
