@@ -81,6 +81,43 @@ def test_text_inputs_agree_with_the_python_evaluator(
     check_agrees(rows, read_csv_output(tmp_path / "out.csv"), rejected_ids(tmp_path / "out.rejects.csv"))
 
 
+def test_ndjson_keys_and_types_first_seen_late_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """NDJSON has no header: DuckDB samples lines for the columns. A key first seen after 30,000 lines is still
+    read (values, an invalid value, a type no earlier line had), and an unknown one still stops the run."""
+    early = [{"patient_id": f"p{i}"} for i in range(30_000)]
+    late = {
+        "patient_id": "z",
+        "her2": "positive",
+        "er": "negative",
+        "extent": "metastatic",
+        "metastatic_sites": ["bone"],
+        "prior_treatments": [],
+    }
+    src = tmp_path / "late.ndjson"
+    write_ndjson([*early, late], src)
+    screen_json(capsys, str(src), "--out", str(tmp_path / "o.parquet"))
+    rel = duckdb.sql(f"SELECT trastuzumab, denosumab FROM '{tmp_path / 'o.parquet'}' WHERE patient_id = 'z'")
+    assert rel is not None
+    assert rel.fetchall() == [("eligible", "eligible")]
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"er": "maybe"}, "er"),
+        ({"er": 5}, "er"),
+        ({"metastatic_sites": "bone"}, "metastatic_sites"),
+    ]
+    for bad, field in cases:
+        write_ndjson([{"patient_id": "p", "er": "positive", "metastatic_sites": ["bone"]}] * 30_000, src)
+        with src.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"patient_id": "z", **bad}) + "\n")
+        report = screen_json(capsys, str(src), "--out", str(tmp_path / "o.parquet"))
+        assert (report["rows_screened"], report["rows_rejected"]) == (30_000, 1)
+        with (tmp_path / "o.rejects.csv").open(newline="", encoding="utf-8") as f:
+            assert [(r["patient_id"], r["field"]) for r in csv.DictReader(f)] == [("z", field)]
+    with src.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"patient_id": "y", "foo": 1}) + "\n")
+    assert main(["screen", str(src), "--out", str(tmp_path / "o.parquet")]) == 2
+    assert "foo: is not a profile field" in capsys.readouterr().err
+
+
 def test_a_folder_of_parquet_files_is_one_cohort(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = random_cohort(seed=3, size=120)
     (tmp_path / "in").mkdir()
@@ -126,6 +163,35 @@ def test_bad_arguments_and_columns_are_usage_errors(tmp_path: Path, capsys: pyte
     assert not list(tmp_path.glob("o.*"))
 
 
+def test_output_that_would_overwrite_the_cohort_or_is_of_the_wrong_kind_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming INPUT itself (or through a link), a file in the INPUT folder, a folder, or a rejects file
+    that is a folder: exit 2 with a line naming --out, and the cohort untouched; --threads beyond reason too."""
+    cohort = tmp_path / "cohort"
+    cohort.mkdir()
+    src = cohort / "c.csv"
+    write_csv([{"patient_id": "a", "er": "positive"}], src)
+    before = src.read_bytes()
+    (tmp_path / "link.csv").symlink_to(src)
+    (tmp_path / "dir.parquet").mkdir()
+    (tmp_path / "r.rejects.csv").mkdir()
+    for given, out, said in [
+        (src, src, "--out"),
+        (src, tmp_path / "link.csv", "--out"),
+        (cohort, cohort / "o.parquet", "--out"),
+        (src, tmp_path / "dir.parquet", "is a folder"),
+        (src, tmp_path / "r.parquet", "the rejects file"),
+        (src, Path("/proc/o.parquet"), "cannot write in the folder"),
+    ]:
+        assert main(["screen", str(given), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mbcnav: --out") and said in err and len(err.splitlines()) == 1
+    assert src.read_bytes() == before and sorted(p.name for p in cohort.iterdir()) == ["c.csv"]
+    assert main(["screen", str(src), "--out", str(tmp_path / "o.parquet"), "--threads", "100000"]) == 2
+    assert "--threads: must be from 1 to" in capsys.readouterr().err
+
+
 def test_an_interrupted_write_leaves_the_old_output_whole(tmp_path: Path) -> None:
     out = tmp_path / "result.parquet"
     out.write_text("the previous complete result")
@@ -136,9 +202,10 @@ def test_an_interrupted_write_leaves_the_old_output_whole(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["result.parquet"]
 
 
-def test_ctrl_c_during_a_screening_stops_it_cleanly(tmp_path: Path) -> None:
-    """SIGINT while DuckDB writes (a real ``mbcnav`` process): exit code 130 and one line, no "internal error";
-    the previous output is left whole and no temporary file remains."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_screening_stops_it_cleanly(tmp_path: Path, signum: signal.Signals) -> None:
+    """Ctrl-C (SIGINT) or ``kill`` (SIGTERM) while DuckDB writes, to a real ``mbcnav`` process: exit code 128 +
+    the signal and one line, no "internal error"; the previous output is left whole, no temporary file remains."""
     src, out = tmp_path / "big.parquet", tmp_path / "result.parquet"
     duckdb.sql(  # the example cohort, many times over: long enough a run to interrupt
         f"COPY (SELECT c.* REPLACE (c.patient_id || '-' || i AS patient_id) FROM range(200000) r(i), "
@@ -155,10 +222,10 @@ def test_ctrl_c_during_a_screening_stops_it_cleanly(tmp_path: Path) -> None:
     while not list(tmp_path.glob(".result.parquet.tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert err.strip() == "mbcnav: interrupted"
+    assert proc.returncode == 128 + signum
+    assert err.strip() == f"mbcnav: interrupted ({signum.name})"
     assert out.read_text() == "the previous complete result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet", "result.parquet"]
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from mbc_navigator.cli.errors import EXIT_OK, UsageError, guard
+from mbc_navigator.cli.errors import EXIT_OK, UsageError, guard, stop_on_signals
 from mbc_navigator.screen.inputs import InputProblem
-from mbc_navigator.screen.output import Report
+from mbc_navigator.screen.output import Report, check_targets
 from mbc_navigator.screen.progress import Progress
 
 if TYPE_CHECKING:
@@ -38,8 +39,9 @@ def register(
         description=(
             "Screen every patient of a cohort (one row each: patient_id and profile fields; Parquet, CSV or NDJSON, "
             "or a folder of them) against every option. Writes one row per patient (status and missing fields per "
-            "option) to OUTPUT, invalid rows to OUTPUT's name + .rejects.csv, and prints a summary. The SQL "
-            "compiled for an input's shape is cached in ~/.cache/mbcnav (MBCNAV_CACHE=DIR elsewhere, =off none)."
+            "option) to OUTPUT, invalid rows to OUTPUT's name with .rejects.csv for its suffix (result.parquet -> "
+            "result.rejects.csv), and prints a summary. The SQL compiled for an input's shape is cached in "
+            "~/.cache/mbcnav (MBCNAV_CACHE=DIR elsewhere, =off none)."
         ),
     )
     _arguments(p)
@@ -100,38 +102,41 @@ def _run(args: argparse.Namespace, knowledge: KnowledgeDir, cached_only: bool = 
     out = Path(args.out)
     if out.suffix.lower() not in (".parquet", ".csv"):
         raise UsageError(f"--out: {args.out!r} must end in .parquet or .csv")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads: must be 1 or more")
+    most = 4 * (os.cpu_count() or 1)  # far more threads than cores only slows DuckDB down (or hangs it)
+    if args.threads is not None and not 1 <= args.threads <= most:
+        raise UsageError(f"--threads: must be from 1 to {most} (this machine has {os.cpu_count()} cores)")
     progress = Progress()
     engine = "spark" if args.spark_master else args.engine
     report: Report
     try:
-        if engine == "spark":
-            try:
-                import pyspark  # noqa: F401
-            except ImportError:
-                raise UsageError(
-                    "--engine spark: pyspark is not installed (pip install pyspark; needs Java 17)"
-                ) from None
-            from mbc_navigator.screen.spark_engine import screen as spark_screen
+        with stop_on_signals():
+            check_targets(Path(args.input), out, folder=engine == "spark")
+            if engine == "spark":
+                try:
+                    import pyspark  # noqa: F401
+                except ImportError:
+                    raise UsageError(
+                        "--engine spark: pyspark is not installed (pip install pyspark; needs Java 17)"
+                    ) from None
+                from mbc_navigator.screen.spark_engine import screen as spark_screen
 
-            progress.stage(f"screening {args.input} on {engine}")
-            assert knowledge.loaded is not None
-            report = spark_screen(knowledge.loaded, Path(args.input), out, args.spark_master, progress.enabled)
-        else:
-            from mbc_navigator.screen.duckdb_engine import screen as duck_screen
+                progress.stage(f"screening {args.input} on {engine}")
+                assert knowledge.loaded is not None
+                report = spark_screen(knowledge.loaded, Path(args.input), out, args.spark_master, progress.enabled)
+            else:
+                from mbc_navigator.screen.duckdb_engine import screen as duck_screen
 
-            # DuckDB draws its bar on standard output: only when that is a terminal too
-            bar = progress.enabled and sys.stdout.isatty()
-            report = duck_screen(
-                knowledge,
-                Path(args.input),
-                out,
-                args.threads,
-                bar,
-                cached_only,
-                lambda: progress.stage(f"screening {args.input} on {engine}"),
-            )
+                # DuckDB draws its bar on standard output: only when that is a terminal too
+                bar = progress.enabled and sys.stdout.isatty()
+                report = duck_screen(
+                    knowledge,
+                    Path(args.input),
+                    out,
+                    args.threads,
+                    bar,
+                    cached_only,
+                    lambda: progress.stage(f"screening {args.input} on {engine}"),
+                )
     except InputProblem as exc:
         raise UsageError(str(exc)) from None
     progress.stage("done")

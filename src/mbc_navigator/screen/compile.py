@@ -42,7 +42,7 @@ def compile_plan(kb: KnowledgeBase, shape: inputs.Shape, json_lists: bool) -> Sc
 
 
 def _compile(kb: KnowledgeBase, shape: inputs.Shape, json_lists: bool) -> ScreenPlan:
-    layout = inputs.layout(kb, shape.kinds, shape.struct_keys)
+    layout = inputs.layout(kb, shape.kinds, shape.struct_keys, json_text=shape.format == "ndjson")
     dialect = DIALECTS["duckdb"]
     checked = build(kb, dialect, layout, SOURCE, json_lists=json_lists)
     survey = survey_plan(kb, Prep(kb, dialect, Fields(kb)), shape.view_types(layout))

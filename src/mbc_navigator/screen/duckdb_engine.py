@@ -79,7 +79,9 @@ def _reader(cohort: inputs.Cohort) -> tuple[str, str, str]:
     if cohort.format == "csv":
         reader = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true, filename = true)"
         return reader, "", "filename"
-    return f"read_json({files}, format = 'newline_delimited', union_by_name = true, filename = true)", "", "filename"
+    # every line sampled for the columns and their types: a key first seen late must not be dropped unread
+    options = "format = 'newline_delimited', union_by_name = true, filename = true, sample_size = -1"
+    return f"read_json({files}, {options})", "", "filename"
 
 
 def source_sql(
@@ -90,8 +92,15 @@ def source_sql(
     casts = []
     for name in shape.types:
         quoted = '"' + name.replace('"', '""') + '"'
-        text = layout.get(name) == "text" and cohort.format == "ndjson"
-        casts.append(f"CAST({quoted} AS VARCHAR) AS {quoted}" if text else quoted)
+        if cohort.format != "ndjson":
+            casts.append(quoted)
+        elif layout.get(name) == "text":  # a JSON value as its text; a list as JSON (a cast would not quote items)
+            listed = shape.kinds[name] in ("list", "struct_list")
+            casts.append(f"CAST({f'to_json({quoted})' if listed else quoted} AS VARCHAR) AS {quoted}")
+        elif shape.types[name] == "JSON":  # values of several JSON types: a string as itself, others as text
+            casts.append(f"json_extract_string({quoted}, '$') AS {quoted}")
+        else:
+            casts.append(quoted)
     if row:
         return f"SELECT {row} AS row_, filename AS file_, {', '.join(casts)} FROM {reader}"
     # CSV and NDJSON carry no row numbers: each file is numbered in its own order (insertion order kept, one

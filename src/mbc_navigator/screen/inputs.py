@@ -78,9 +78,12 @@ def find(path: Path) -> Cohort:
     return Cohort(tuple(files), str(kinds.pop()))
 
 
-def layout(kb: KnowledgeBase, columns: dict[str, str], struct_keys: dict[str, str] | None) -> dict[str, str]:
+def layout(
+    kb: KnowledgeBase, columns: dict[str, str], struct_keys: dict[str, str] | None, json_text: bool = False
+) -> dict[str, str]:
     """Check the columns (name -> "list", "struct_list", "date" (native) or "scalar"; the treatment struct's keys
-    -> "date" or "scalar") and say how each fact is laid out."""
+    -> "date" or "scalar") and say how each fact is laid out. ``json_text`` (NDJSON): a list column of another
+    kind than its fact's (``[]`` only, mixed items) is read as JSON text, and checked row by row."""
     facts = {f.name: f for f in kb.facts.base}
     if ID not in columns:
         raise InputProblem(f"{ID}: the cohort has no {ID} column; columns found: {', '.join(columns)}")
@@ -96,7 +99,7 @@ def layout(kb: KnowledgeBase, columns: dict[str, str], struct_keys: dict[str, st
             want = "struct_list" if fact.type == "treatments" else "list"
             if kind == want:
                 out[name] = "typed"
-            elif kind == "scalar":
+            elif kind == "scalar" or json_text:
                 out[name] = "text"
             else:
                 raise InputProblem(

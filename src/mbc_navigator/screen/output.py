@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,28 @@ def output_format(path: Path) -> str:
 def rejects_path(output: Path) -> Path:
     """The rejects file beside the output: ``cohort.parquet`` -> ``cohort.rejects.csv``."""
     return output.with_name(output.stem + ".rejects.csv")
+
+
+def check_targets(input_path: Path, output: Path, folder: bool = False) -> None:
+    """Refuse, as bad ``--out``, output that would overwrite the cohort or land in its folder (the next run would
+    read it), a target of the wrong kind (a folder where a file goes; ``folder``: the engine writes a folder of
+    part files, as Spark does), and a folder we cannot write in."""
+    output_format(output)  # the suffix, and a folder that is there
+    source, rejects = input_path.resolve(), rejects_path(output)
+    for target, what in ((output, "--out"), (rejects, f"--out: the rejects file {str(rejects)!r}")):
+        where = target.resolve()
+        if where == source or (source.is_dir() and where.is_relative_to(source)):
+            raise InputProblem(f"{what} would overwrite or join the cohort in INPUT; write it elsewhere")
+    if output.is_dir() and not folder:
+        raise InputProblem(f"--out: {str(output)!r} is a folder; give a file name ending in .parquet or .csv")
+    if output.is_file() and folder:
+        raise InputProblem(f"--out: {str(output)!r} is a file; Spark writes a folder of part files there")
+    if rejects.is_dir():
+        raise InputProblem(f"--out: the rejects file {str(rejects)!r} is a folder; remove it first")
+    try:  # a file of our own in the output's folder: cheaper to learn now than after the screening
+        tempfile.TemporaryFile(dir=output.parent).close()
+    except OSError as exc:
+        raise InputProblem(f"--out: cannot write in the folder {str(output.parent)!r} ({exc.strerror})") from None
 
 
 @contextmanager
