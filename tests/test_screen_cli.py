@@ -160,6 +160,13 @@ def test_bad_arguments_and_columns_are_usage_errors(tmp_path: Path, capsys: pyte
     assert "INPUT" in capsys.readouterr().err
     assert main(["screen", str(src), "--out", str(tmp_path / "no-such-folder" / "o.csv")]) == 2
     assert "--out: the folder" in capsys.readouterr().err
+    src.write_text("patient_id,er,er\na,positive,negative\n")  # DuckDB would call the second one er_1
+    assert main(["screen", str(src), "--out", str(tmp_path / "o.parquet")]) == 2
+    assert "er: the cohort has more than one er column" in capsys.readouterr().err
+    pq = tmp_path / "c.parquet"  # drugs as one string, not a list: refused by name, not an internal error
+    duckdb.sql(f"COPY (SELECT 'a' AS patient_id, [{{'drugs': 'letrozole'}}] AS prior_treatments) TO '{pq}'")
+    assert main(["screen", str(pq), "--out", str(tmp_path / "o.parquet")]) == 2
+    assert "prior_treatments.drugs: must be a list of drug names" in capsys.readouterr().err
     assert not list(tmp_path.glob("o.*"))
 
 

@@ -89,7 +89,11 @@ def layout(
         raise InputProblem(f"{ID}: the cohort has no {ID} column; columns found: {', '.join(columns)}")
     unknown = [c for c in columns if c != ID and c not in facts]
     if unknown:
-        raise InputProblem(f"{unknown[0]}: is not a profile field; allowed columns: {ID}, {', '.join(facts)}")
+        name = unknown[0]
+        base, _, number = name.rpartition("_")
+        if number.isdigit() and base in columns:  # DuckDB's name for a second column of the same name
+            raise InputProblem(f"{base}: the cohort has more than one {base} column; keep one")
+        raise InputProblem(f"{name}: is not a profile field; allowed columns: {ID}, {', '.join(facts)}")
     out: dict[str, str] = {}
     for name, kind in columns.items():
         if name == ID:
@@ -115,5 +119,8 @@ def layout(
                 raise InputProblem(
                     f"prior_treatments.{key}: is not a treatment field; allowed: {', '.join(TREATMENT_KEYS)}"
                 )
+            if (key == "drugs") != (key_kind == "list"):
+                allowed = "a list of drug names" if key == "drugs" else "a single value per treatment"
+                raise InputProblem(f"prior_treatments.{key}: must be {allowed}")
             out[f"prior_treatments.{key}"] = "date" if key_kind == "date" and key.endswith("_date") else "typed"
     return out
