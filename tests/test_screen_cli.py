@@ -118,6 +118,16 @@ def test_ndjson_keys_and_types_first_seen_late_are_read(tmp_path: Path, capsys: 
     assert "foo: is not a profile field" in capsys.readouterr().err
 
 
+def test_json_null_in_a_csv_list_cell_is_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CSV list cell holding JSON's ``null`` reads as unknown, as an empty cell does (and as null in a profile)."""
+    src = tmp_path / "c.csv"
+    src.write_text("patient_id,metastatic_sites,prior_treatments\na,null,null\nb,,\n", encoding="utf-8")
+    report = screen_json(capsys, str(src), "--out", str(tmp_path / "o.csv"))
+    assert (report["rows_screened"], report["rows_rejected"]) == (2, 0)
+    rows = read_csv_output(tmp_path / "o.csv")
+    assert rows["a"] == rows["b"] and rows["a"]["denosumab"] == ("needs_info", ["metastatic_sites"])
+
+
 def test_a_folder_of_parquet_files_is_one_cohort(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = random_cohort(seed=3, size=120)
     (tmp_path / "in").mkdir()

@@ -68,6 +68,11 @@ def trimmed(e: exp.Expression) -> exp.Expression:
     return exp.Nullif(this=strip(cast(e, "varchar")), expression=lit(""))
 
 
+def json_text(e: exp.Expression) -> exp.Expression:
+    """A cell of JSON text, trimmed; an empty cell or JSON's ``null`` is NULL (unknown, as in a profile)."""
+    return exp.Nullif(this=trimmed(e), expression=lit("null"))
+
+
 def clean_text(e: exp.Expression) -> exp.Expression:
     """CAST to text, trimmed, lower-cased; an empty cell is NULL."""
     return exp.Nullif(this=exp.Lower(this=strip(cast(e, "varchar"))), expression=lit(""))
@@ -149,7 +154,7 @@ class Prep:
         e: exp.Expression = col(name) if kind != "absent" else cast(exp.Null(), "array<varchar>")
         bad: exp.Expression = lit(False)
         if kind == "text":
-            text = trimmed(col(name))
+            text = json_text(col(name))
             e = self.d.parse_json(text, '["VARCHAR"]', "array<string>")
             bad = and_(known(text), is_null(e))
         values = self.d.transform(e, "x_", clean_text(exp.column("x_")))
@@ -162,7 +167,7 @@ class Prep:
         if kind == "absent":
             e = exp.Cast(this=exp.Null(), to=exp.DataType.build(TYPED_TREATMENTS, dialect="spark"))
         elif kind == "text":
-            text = trimmed(col(name))
+            text = json_text(col(name))
             e = self.d.parse_json(text, DUCK_TREATMENTS, SPARK_TREATMENTS)
             bad = and_(known(text), is_null(e))
         else:
