@@ -118,6 +118,20 @@ def test_ndjson_keys_and_types_first_seen_late_are_read(tmp_path: Path, capsys: 
     assert "foo: is not a profile field" in capsys.readouterr().err
 
 
+def test_files_duckdb_cannot_read_are_named_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CSV that is not UTF-8, and a line with a field too many past the part DuckDB samples: exit 2, one line
+    with DuckDB's reason (not an internal error), and no output."""
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("patient_id,er\nMüller,positive\n".encode("latin-1"))
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("patient_id,er\n" + "".join(f"p{i},positive\n" for i in range(40_000)) + "z,positive,x\n")
+    for src, said in [(latin1, "not utf-8 encoded"), (ragged, "Line: 40002 (Expected Number of Columns: 2 Found: 3)")]:
+        assert main(["screen", str(src), "--out", str(tmp_path / "o.parquet")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mbcnav: INPUT: cannot read") and said in err and len(err.splitlines()) == 1
+    assert not list(tmp_path.glob("*o.*"))
+
+
 def test_json_null_in_a_csv_list_cell_is_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A CSV list cell holding JSON's ``null`` reads as unknown, as an empty cell does (and as null in a profile)."""
     src = tmp_path / "c.csv"

@@ -57,9 +57,7 @@ def describe(con: duckdb.DuckDBPyConnection, cohort: inputs.Cohort) -> inputs.Sh
     try:
         rel = con.sql(f"SELECT * EXCLUDE ({drop}) FROM {reader} LIMIT 0")
     except duckdb.Error as exc:
-        raise inputs.InputProblem(
-            f"INPUT: cannot read the {cohort.format} file(s): {str(exc).splitlines()[0]}"
-        ) from None
+        raise inputs.InputProblem(f"INPUT: cannot read the {cohort.format} file(s): {read_error(exc)}") from None
     types: dict[str, str] = {}
     kinds: dict[str, str] = {}
     struct_keys: dict[str, str] | None = None
@@ -178,6 +176,15 @@ def screen(
         if isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted":
             raise KeyboardInterrupt from None
         raise
+    except duckdb.InvalidInputException as exc:  # a line DuckDB cannot read, past the part it sampled
+        raise inputs.InputProblem(f"INPUT: cannot read the file(s): {read_error(exc)}") from None
+
+
+def read_error(exc: duckdb.Error) -> str:
+    """DuckDB's error in one line: its first, and the reason when it gives one on a line of its own."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    reasons = [line for line in lines[1:] if line and not line.startswith(("Original Line", "Possible Solution"))]
+    return lines[0] + (f" ({reasons[0].rstrip('.')})" if reasons and "=" not in reasons[0] else "")
 
 
 def _screen(
