@@ -119,6 +119,14 @@ class Dialect:
     def to_json(self, value: exp.Expression) -> exp.Expression:
         raise NotImplementedError
 
+    def json_items(self, text: exp.Expression) -> exp.Expression:
+        """The items of a JSON array (text) as JSON text each, to read their keys (``json_keys``)."""
+        raise NotImplementedError
+
+    def json_keys(self, item: exp.Expression) -> exp.Expression:
+        """The keys of a JSON object (an item of ``json_items``)."""
+        raise NotImplementedError
+
     def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
         """``values[i]`` where ``key == keys[i]``; NULL for a key not in ``keys``."""
         raise NotImplementedError
@@ -176,6 +184,13 @@ class DuckDB(Dialect):
     def to_json(self, value: exp.Expression) -> exp.Expression:
         return cast(exp.Anonymous(this="to_json", expressions=[value]), "varchar")
 
+    def json_items(self, text: exp.Expression) -> exp.Expression:
+        items = exp.Anonymous(this="json_extract", expressions=[text, lit("$[*]")])
+        return exp.Anonymous(this="try", expressions=[items])
+
+    def json_keys(self, item: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="json_keys", expressions=[item])
+
     def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
         # an ENUM cast is one hash lookup per value; the code then indexes a constant list
         return _indexed(array([lit(v) for v in values]), key)
@@ -206,6 +221,14 @@ def _indexed(values: exp.Expression, key: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="list_extract", expressions=[values, exp.Add(this=code, expression=lit(1))])
 
 
+def _array_only(text: exp.Expression, parsed: exp.Expression, spark_type: str) -> exp.Expression:
+    """Spark's from_json reads a lone object as an array of one: for an array type, only text that is one."""
+    if not spark_type.startswith("array<"):
+        return parsed
+    is_array = exp.Like(this=exp.Trim(this=text.copy()), expression=lit("[%"))
+    return exp.Case(ifs=[exp.If(this=is_array, true=parsed)])
+
+
 class Spark(Dialect):
     name = "spark"
 
@@ -234,10 +257,17 @@ class Spark(Dialect):
         return exp.Anonymous(this="regexp_replace", expressions=[text, lit(SPACES), lit(" ")])
 
     def parse_json(self, text: exp.Expression, duck_type: str, spark_type: str) -> exp.Expression:
-        return exp.Anonymous(this="from_json", expressions=[text, lit(spark_type)])
+        return _array_only(text, exp.Anonymous(this="from_json", expressions=[text, lit(spark_type)]), spark_type)
 
     def to_json(self, value: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="to_json", expressions=[value])
+
+    def json_items(self, text: exp.Expression) -> exp.Expression:
+        items = "array<map<string,string>>"
+        return _array_only(text, exp.Anonymous(this="from_json", expressions=[text, lit(items)]), items)
+
+    def json_keys(self, item: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="map_keys", expressions=[item])
 
     def lookup(self, key: exp.Expression, keys: list[str], values: list[int]) -> exp.Expression:
         table = exp.Anonymous(

@@ -169,7 +169,12 @@ class Prep:
         elif kind == "text":
             text = json_text(col(name))
             e = self.d.parse_json(text, DUCK_TREATMENTS, SPARK_TREATMENTS)
-            bad = and_(known(text), is_null(e))
+            # a key the shape lacks would be dropped unread: the row is refused, as a profile would be
+            stranger = not_(in_list(exp.column("k_"), list(TREATMENT_KEYS)))
+            stray = self._any(
+                self.d.json_items(text), "o_", self._any(self.d.json_keys(exp.column("o_")), "k_", stranger)
+            )
+            bad = and_(known(text), or_(is_null(e), stray))
         else:
             present = {k for k in TREATMENT_KEYS if f"{name}.{k}" in layout}
         r = exp.column("r_")
