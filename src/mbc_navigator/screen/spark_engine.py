@@ -96,14 +96,14 @@ def session(master: str | None = None, progress: bool = False) -> Any:
             SparkSession.builder.master(key)
             .appName("mbcnav-screen")
             .config("spark.sql.ansi.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "true" if progress else "false")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.sql.codegen.wholeStage", "false")
             .config("spark.sql.session.timeZone", "UTC")
         )
+        if key.startswith("local"):  # all in this process: no network beyond the loopback
+            builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         try:
             with _quiet_start():
                 _SESSIONS[key] = builder.getOrCreate()
