@@ -113,6 +113,24 @@ def test_example_csv_screens_on_spark_as_on_duckdb(tmp_path: Path, spark: Any) -
     assert _rejects(report.rejects) == _rejects(duck.rejects)
 
 
+def test_a_folder_of_csv_files_with_other_column_orders_reads_by_name(tmp_path: Path, spark: Any) -> None:
+    """CSV files whose headers differ in order (and one lacking a column) are read by name, as DuckDB does; Spark
+    by itself would read every file by the first one's header. Rejects keep the row number in their own file."""
+    folder = tmp_path / "cohort"
+    folder.mkdir()
+    (folder / "1.csv").write_text("patient_id,er,her2,extent\na,positive,negative,metastatic\n", encoding="utf-8")
+    (folder / "2.csv").write_text(
+        "patient_id,her2,extent\nb,positive,metastatic\nc,maybe,metastatic\n", encoding="utf-8"
+    )
+    report, duck = _both(tmp_path, folder, ".parquet")
+    got = read_output(tmp_path / "spark.parquet" / "*.parquet")
+    assert got == read_output(tmp_path / "duck.parquet")
+    assert got["b"]["trastuzumab"][0] == "eligible" and got["a"]["trastuzumab"][0] == "ineligible"
+    assert _rejects(report.rejects) == _rejects(duck.rejects) and [r[:3] for r in _rejects(report.rejects)] == [
+        ("2.csv", 2, "c")
+    ]
+
+
 def test_spark_csv_output_and_rejects_read_back_with_python_csv(tmp_path: Path, spark: Any) -> None:
     """Spark writes RFC 4180 CSV (a quote in a cell doubled, not backslash-escaped): Python's csv module reads
     each missing list back as the JSON text DuckDB writes, and a reject's reason holding quotes as it is."""

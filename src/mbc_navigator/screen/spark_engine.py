@@ -2,7 +2,7 @@
 
 The output is a folder of part files named OUTPUT (Spark's way, so many machines can write at once); the
 rejects file beside it is one CSV. Row numbers in the rejects count the rows of each file, as DuckDB's do.
-CSV in and out is RFC 4180, as DuckDB and Python's ``csv`` read and write it.
+CSV in and out is RFC 4180, as DuckDB and Python's ``csv`` read and write it; CSV files are read by their own headers.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -185,13 +186,20 @@ def _source(
     from pyspark.sql.types import ArrayType, StructType
 
     files = [str(p) for p in cohort.files]
+    # each row's file, block and (Parquet) index, as columns: Spark's _metadata does not survive a union
+    meta = [F.col("_metadata.file_path").alias("file_"), F.col("_metadata.file_block_start").alias("b_")]
     if cohort.format == "parquet":
-        df = spark.read.parquet(*files)
+        df = spark.read.parquet(*files).select("*", *meta, F.col("_metadata.row_index").alias("i_"))
     elif cohort.format == "csv":
-        df = spark.read.options(**CSV_OPTIONS, multiLine=str(multiline).lower()).csv(files)
+        reader = spark.read.options(**CSV_OPTIONS, multiLine=str(multiline).lower())
+        if len({tuple(_header(f)) for f in files}) == 1:
+            df = reader.csv(files).select("*", *meta)
+        else:  # Spark would read every file by the first one's header: each by its own, joined by name
+            parts = [reader.csv(f).select("*", *meta) for f in files]
+            df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
     else:
-        df = spark.read.json(files)
-    kinds = {f.name: _kind(f.dataType) for f in df.schema.fields}
+        df = spark.read.json(files).select("*", *meta)
+    kinds = {f.name: _kind(f.dataType) for f in df.schema.fields if f.name not in ("file_", "b_", "i_")}
     struct_keys = None
     field = next((f for f in df.schema.fields if f.name == "prior_treatments"), None)
     if (
@@ -201,13 +209,13 @@ def _source(
     ):
         struct_keys = {f.name: _kind(f.dataType) for f in field.dataType.elementType.fields}
     layout = inputs.layout(kb, kinds, struct_keys)
-    columns = [F.col("_metadata.file_path").alias("file_"), *[F.col(f"`{c}`") for c in df.columns]]
+    columns = [F.col("file_"), *[F.col(f"`{c}`") for c in kinds]]
 
     def register(row: Any) -> None:
         df.select(row.alias("row_"), *columns).createOrReplaceTempView("cohort_")
 
     if cohort.format == "parquet":
-        register(F.col("_metadata.row_index") + 1)
+        register(F.col("i_") + 1)
         return layout, lambda: None
     register(F.lit(None).cast("long"))
     return layout, lambda: _numbered(df, columns)
@@ -221,12 +229,7 @@ def _numbered(df: Any, columns: list[Any]) -> None:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    keyed = df.select(
-        F.col("_metadata.file_path").alias("f_"),
-        F.col("_metadata.file_block_start").alias("b_"),
-        F.monotonically_increasing_id().alias("id_"),
-        *columns,
-    )
+    keyed = df.select(F.col("file_").alias("f_"), F.col("b_"), F.monotonically_increasing_id().alias("id_"), *columns)
     earlier = Window.partitionBy("f_").orderBy("b_").rowsBetween(Window.unboundedPreceding, -1)
     blocks = keyed.groupBy("f_", "b_").agg(F.min("id_").alias("first_"), F.count("*").alias("n_"))
     blocks = blocks.select("f_", "b_", "first_", F.coalesce(F.sum("n_").over(earlier), F.lit(0)).alias("before_"))
@@ -234,6 +237,12 @@ def _numbered(df: Any, columns: list[Any]) -> None:
     numbered = keyed.join(F.broadcast(blocks), ["f_", "b_"])
     kept = [F.col(f"`{c}`") for c in keyed.columns if c not in ("f_", "b_", "id_")]
     numbered.select(row.alias("row_"), *kept).createOrReplaceTempView("cohort_")
+
+
+def _header(path: str) -> list[str]:
+    """A CSV file's column names, as its first line gives them."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        return next(csv.reader(f), [])
 
 
 def _write_rejects(spark: Any, query: str, path: Path) -> None:
