@@ -222,10 +222,11 @@ def _indexed(values: exp.Expression, key: exp.Expression) -> exp.Expression:
 
 
 def _array_only(text: exp.Expression, parsed: exp.Expression, spark_type: str) -> exp.Expression:
-    """Spark's from_json reads a lone object as an array of one: for an array type, only text that is one."""
+    """Spark's from_json reads a lone object as an array of one: for an array type, only text that is one
+    (``text`` comes trimmed)."""
     if not spark_type.startswith("array<"):
         return parsed
-    is_array = exp.Like(this=exp.Trim(this=text.copy()), expression=lit("[%"))
+    is_array = exp.Like(this=text.copy(), expression=lit("[%"))
     return exp.Case(ifs=[exp.If(this=is_array, true=parsed)])
 
 
